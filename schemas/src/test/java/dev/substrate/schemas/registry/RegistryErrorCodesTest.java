@@ -1,0 +1,239 @@
+package dev.substrate.schemas.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import java.nio.file.Path;
+import org.apache.avro.Schema;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded registry answers with Confluent's status and error codes, and the client maps them
+ * to {@link SchemaRegistryException}s callers can act on.
+ */
+class RegistryErrorCodesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Schema V1 = reading("{\"name\":\"id\",\"type\":\"string\"}");
+    private static final Schema V2_NO_DEFAULT =
+            reading(
+                    "{\"name\":\"id\",\"type\":\"string\"}",
+                    "{\"name\":\"note\",\"type\":\"string\"}");
+
+    @TempDir static Path stateDir;
+    private static EmbeddedSchemaRegistry registry;
+    private static SchemaRegistryClient client;
+
+    @BeforeAll
+    static void startRegistry() throws Exception {
+        registry = EmbeddedSchemaRegistry.start(stateDir, "127.0.0.1", 0);
+        client = new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()));
+        client.register("known-value", V1);
+    }
+
+    @AfterAll
+    static void stopRegistry() {
+        client.close();
+        registry.close();
+    }
+
+    @Test
+    void unknownSubjectIs40401() {
+        SchemaRegistryException e = failure(() -> client.getLatest("unknown-value"));
+        assertThat(e.httpStatus()).isEqualTo(404);
+        assertThat(e.errorCode()).isEqualTo(40401);
+        assertThat(e.isNotFound()).isTrue();
+        assertThat(e.isRetryable()).isFalse();
+        assertThat(e.getMessage()).contains("unknown-value");
+
+        assertThat(failure(() -> client.getVersions("unknown-value")).errorCode()).isEqualTo(40401);
+        assertThat(failure(() -> client.getId("unknown-value", V1)).errorCode()).isEqualTo(40401);
+    }
+
+    @Test
+    void unknownVersionIs40402() {
+        SchemaRegistryException e = failure(() -> client.getVersion("known-value", 99));
+        assertThat(e.httpStatus()).isEqualTo(404);
+        assertThat(e.errorCode()).isEqualTo(40402);
+        assertThat(e.isNotFound()).isTrue();
+    }
+
+    @Test
+    void unknownIdIs40403() {
+        SchemaRegistryException e = failure(() -> client.getSchemaById(987_654));
+        assertThat(e.httpStatus()).isEqualTo(404);
+        assertThat(e.errorCode()).isEqualTo(40403);
+        assertThat(e.isNotFound()).isTrue();
+        // A schema not registered under an existing subject is also 40403.
+        assertThat(failure(() -> client.getId("known-value", V2_NO_DEFAULT)).errorCode())
+                .isEqualTo(40403);
+    }
+
+    @Test
+    void invalidSchemaIs42201() {
+        // Parsed without default validation, so the client can send what the registry refuses.
+        Schema badDefault =
+                new Schema.Parser()
+                        .setValidateDefaults(false)
+                        .parse(
+                                "{\"type\":\"record\",\"name\":\"Bad\",\"fields\":[{\"name\":\"n\","
+                                        + "\"type\":\"int\",\"default\":\"not a number\"}]}");
+        SchemaRegistryException e = failure(() -> client.register("bad-value", badDefault));
+        assertThat(e.httpStatus()).isEqualTo(422);
+        assertThat(e.errorCode()).isEqualTo(42201);
+
+        ObjectNode notAvro =
+                JSON.createObjectNode()
+                        .put("schemaType", "PROTOBUF")
+                        .put("schema", "syntax = \"proto3\"; message M {}");
+        SchemaRegistryException protobuf =
+                failure(() -> client.send("POST", "/subjects/proto-value/versions", notAvro));
+        assertThat(protobuf.errorCode()).isEqualTo(42201);
+        assertThat(protobuf.getMessage()).contains("PROTOBUF").contains("AVRO");
+
+        ObjectNode unparsable = JSON.createObjectNode().put("schema", "{\"type\":\"recrod\"}");
+        assertThat(
+                        failure(() -> client.send("POST", "/subjects/x-value/versions", unparsable))
+                                .errorCode())
+                .isEqualTo(42201);
+    }
+
+    @Test
+    void invalidVersionIs42202() {
+        assertThat(failure(() -> client.getVersion("known-value", 0)).errorCode()).isEqualTo(42202);
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "GET",
+                                                        "/subjects/known-value/versions/two",
+                                                        null))
+                                .errorCode())
+                .isEqualTo(42202);
+    }
+
+    @Test
+    void invalidCompatibilityLevelIs42203() {
+        ObjectNode body = JSON.createObjectNode().put("compatibility", "SIDEWAYS");
+        SchemaRegistryException global = failure(() -> client.send("PUT", "/config", body));
+        assertThat(global.httpStatus()).isEqualTo(422);
+        assertThat(global.errorCode()).isEqualTo(42203);
+        assertThat(failure(() -> client.send("PUT", "/config/known-value", body)).errorCode())
+                .isEqualTo(42203);
+    }
+
+    @Test
+    void incompatibleSchemaIs409WithTheCheckersMessage() {
+        SchemaRegistryException e = failure(() -> client.register("known-value", V2_NO_DEFAULT));
+        assertThat(e.httpStatus()).isEqualTo(409);
+        assertThat(e.errorCode()).isEqualTo(409);
+        assertThat(e.isRetryable()).isFalse();
+        assertThat(e.isNotFound()).isFalse();
+        assertThat(e.getMessage()).contains("READER_FIELD_MISSING_DEFAULT_VALUE").contains("note");
+    }
+
+    @Test
+    void subjectLevelWithoutDefaultToGlobalIs40408() {
+        assertThat(failure(() -> client.send("GET", "/config/known-value", null)).errorCode())
+                .isEqualTo(40408);
+    }
+
+    @Test
+    void unknownEndpointIs404() {
+        SchemaRegistryException e = failure(() -> client.send("GET", "/no/such/endpoint", null));
+        assertThat(e.httpStatus()).isEqualTo(404);
+        assertThat(e.isRetryable()).isFalse();
+        assertThat(failure(() -> client.send("PUT", "/subjects", null)).httpStatus())
+                .isEqualTo(405);
+    }
+
+    @Test
+    void subjectsWithReservedCharactersRoundTrip() throws Exception {
+        String subject = "team a/gpu+samples?-value";
+        int id = client.register(subject, V1);
+        assertThat(client.getSubjects()).contains(subject);
+        assertThat(client.getLatest(subject)).isEqualTo(new RegisteredSchema(subject, 1, id, V1));
+        assertThat(client.getCompatibility(subject)).isEqualTo(CompatibilityLevel.BACKWARD);
+    }
+
+    @Test
+    void softDeletedSubjectDisappearsAndCanBeRegisteredAgain() throws Exception {
+        int id = client.register("deleted-value", V1);
+        assertThat(client.send("DELETE", "/subjects/deleted-value", null).toString())
+                .isEqualTo("[1]");
+        assertThat(client.getSubjects()).doesNotContain("deleted-value");
+        assertThat(failure(() -> client.getLatest("deleted-value")).errorCode()).isEqualTo(40401);
+        // The id stays readable: data written with it must still decode.
+        assertThat(client.getSchemaById(id)).isEqualTo(V1);
+
+        try (SchemaRegistryClient fresh =
+                new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()))) {
+            assertThat(fresh.register("deleted-value", V1)).isEqualTo(id);
+            assertThat(fresh.getVersions("deleted-value")).containsExactly(2);
+        }
+    }
+
+    @Test
+    void rawSchemaAndVersionCompatibilityEndpointsAnswer() throws Exception {
+        assertThat(
+                        new Schema.Parser()
+                                .parse(
+                                        client.send(
+                                                        "GET",
+                                                        "/subjects/known-value/versions/1/schema",
+                                                        null)
+                                                .toString()))
+                .isEqualTo(V1);
+        ObjectNode body = JSON.createObjectNode().put("schema", V2_NO_DEFAULT.toString());
+        assertThat(
+                        client.send("POST", "/compatibility/subjects/known-value/versions/1", body)
+                                .get("is_compatible")
+                                .asBoolean())
+                .isFalse();
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "POST",
+                                                        "/compatibility/subjects/known-value/versions/9",
+                                                        body))
+                                .errorCode())
+                .isEqualTo(40402);
+    }
+
+    @Test
+    void typesAndRootEndpointsAnswer() throws Exception {
+        assertThat(client.send("GET", "/schemas/types", null).toString()).isEqualTo("[\"AVRO\"]");
+        assertThat(client.send("GET", "/", null).isObject()).isTrue();
+    }
+
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    /** The SchemaRegistryException the call throws; fails the test if it throws none. */
+    private static SchemaRegistryException failure(Call call) {
+        try {
+            call.run();
+        } catch (SchemaRegistryException e) {
+            return e;
+        } catch (Exception e) {
+            throw new AssertionError("expected a SchemaRegistryException", e);
+        }
+        throw new AssertionError("expected a SchemaRegistryException, the call succeeded");
+    }
+
+    private static Schema reading(String... fields) {
+        return new Schema.Parser()
+                .parse(
+                        "{\"type\":\"record\",\"name\":\"Reading\",\"namespace\":\"dev.substrate.test\","
+                            + "\"fields\":["
+                                + String.join(",", fields)
+                                + "]}");
+    }
+}
