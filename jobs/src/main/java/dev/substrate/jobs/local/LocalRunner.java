@@ -1,0 +1,254 @@
+package dev.substrate.jobs.local;
+
+import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.registry.SchemaRegistryClient;
+import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.sinks.lake.LakeCatalogConfig;
+import dev.substrate.sources.samples.H100TraceReplay;
+import dev.substrate.sources.samples.H100TraceReplay.Plan;
+import dev.substrate.sources.samples.ProducerReport;
+import dev.substrate.sources.samples.SampleEventProducer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * Runs Substrate on one machine: an embedded Kafka broker and schema registry (or external ones),
+ * the sample producer, the job on a Flink MiniCluster with its web UI, and, at the end, a summary
+ * read back from the Iceberg tables.
+ *
+ * <pre>
+ *  SampleEventProducer ─► Kafka (embedded, KRaft) ─► SubstrateJob on a MiniCluster ─► Iceberg
+ *          │                                              │                          warehouse
+ *          └──── EmbeddedSchemaRegistry ◄─────────────────┘
+ * </pre>
+ */
+public final class LocalRunner {
+
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(90);
+
+    private final LocalSettings settings;
+    private final PrintStream out;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+    public LocalRunner(LocalSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /** Whether a stop was already asked for. */
+    public boolean stopRequested() {
+        return stopRequested.getCount() == 0;
+    }
+
+    /** Asks a streaming run to stop cleanly (Ctrl-C does this). */
+    public void requestStop() {
+        stopRequested.countDown();
+    }
+
+    /** Runs until the configured bound or {@link #requestStop()}; returns the summary. */
+    public RunSummary run() throws Exception {
+        Path dataDir = settings.dataDir().toAbsolutePath();
+        Preflight.checkDataDir(dataDir);
+        if (settings.externalKafka() == null) {
+            Preflight.checkPortFree(settings.kafkaPort(), "embedded Kafka broker", "--kafka-port");
+        } else {
+            Preflight.checkKafkaReachable(settings.externalKafka(), Duration.ofSeconds(10));
+        }
+        if (settings.externalRegistry() == null) {
+            Preflight.checkPortFree(
+                    settings.registryPort(), "embedded schema registry", "--registry-port");
+        }
+        Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
+
+        try (LocalServices services = LocalServices.start(settings, dataDir, out);
+                SchemaRegistryClient registry =
+                        new SchemaRegistryClient(
+                                SchemaRegistryConfig.fromEnvironment(services.registryUrl()));
+                SampleEventProducer producer =
+                        new SampleEventProducer(
+                                services.bootstrapServers(),
+                                registry,
+                                settings.seed(),
+                                settings.badFraction());
+                LocalFlinkCluster flink =
+                        LocalFlinkCluster.start(
+                                dataDir, settings.parallelism(), settings.webUiPort())) {
+            Configuration config = jobConfig(services, dataDir);
+            LakeCatalogConfig lake = SubstrateJob.catalog(config);
+            Catalog catalog = lake.catalogLoader().loadCatalog();
+            LakeProgress lakeProgress = new LakeProgress(catalog);
+            Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
+
+            out.printf("Flink web UI:     %s%n", flink.webUi());
+            replayRealTrace(producer);
+            StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
+            SubstrateJob.build(env, config, null);
+            String resumeFrom = LastSavepoint.read(dataDir);
+            if (resumeFrom != null) {
+                out.println("Resuming from the last run's savepoint: " + resumeFrom);
+            }
+            flink.submit(env, "substrate (local)", resumeFrom);
+            out.println("Job running. " + stopHint());
+
+            long started = System.nanoTime();
+            Thread producing = startProducing(producer);
+            long deadline =
+                    settings.duration() == null
+                            ? Long.MAX_VALUE
+                            : started + settings.duration().toNanos();
+            while (!stopRequested.await(PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS)) {
+                checkJobRunning(flink);
+                printProgress(lakeProgress, producer.report(), started);
+                boolean allSent = settings.events() != null && !producing.isAlive();
+                if (System.nanoTime() >= deadline
+                        || (allSent && caughtUp(lakeProgress, rowsBefore, producer.report()))) {
+                    requestStop();
+                }
+            }
+            producing.join(TimeUnit.SECONDS.toMillis(30));
+            out.println("Stopping: producer stopped; waiting until the lake has every record...");
+            awaitCaughtUp(flink, lakeProgress, rowsBefore, producer.report(), started);
+            out.println(
+                    "Taking a final savepoint, so every table commits and the next run resumes"
+                            + " here...");
+            String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2));
+            LastSavepoint.write(dataDir, savepoint);
+            return RunSummary.read(
+                    catalog,
+                    rowsBefore,
+                    producer.report(),
+                    dataDir,
+                    Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    /** The real H100 trace goes first, shifted to now, on its own lab cluster. */
+    private void replayRealTrace(SampleEventProducer producer) {
+        try {
+            H100TraceReplay replay =
+                    H100TraceReplay.load(H100TraceReplay.locateTrace(), "us-east-1", "lab-h100");
+            producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(Instant.now())));
+            out.printf(
+                    "Sample data:      the real H100 trace (%d readings), then a synthetic fleet,"
+                            + " workload requests, audit and enterprise events, %.1f%% broken%n",
+                    replay.trace().size(), settings.badFraction() * 100);
+        } catch (IOException e) {
+            out.println("Sample data:      synthetic only (" + e.getMessage() + ")");
+        }
+    }
+
+    private String stopHint() {
+        if (settings.events() != null) {
+            return "It stops when all " + settings.events() + " events are in the lake.";
+        }
+        return settings.duration() == null
+                ? "Press Ctrl-C to stop; it stops cleanly and prints a summary."
+                : "It stops after " + settings.duration().toSeconds() + " s.";
+    }
+
+    /** Sends the bounded number of events, or streams at the configured rate until stopped. */
+    private Thread startProducing(SampleEventProducer producer) {
+        Runnable work =
+                settings.events() != null
+                        ? () -> producer.send(settings.events())
+                        : () -> producer.streamAt(settings.eventsPerSecond(), stopRequested);
+        Thread thread = new Thread(work, "substrate-sample-producer");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /**
+     * Waits (bounded) until every record produced in this run is committed to a table or to dead
+     * letters, so that stopping now leaves nothing behind in Kafka.
+     */
+    private void awaitCaughtUp(
+            LocalFlinkCluster flink,
+            LakeProgress lake,
+            Map<String, Long> rowsBefore,
+            ProducerReport produced,
+            long started)
+            throws Exception {
+        long giveUp = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
+        long nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
+        while (!caughtUp(lake, rowsBefore, produced) && System.nanoTime() < giveUp) {
+            checkJobRunning(flink);
+            if (System.nanoTime() >= nextProgress) {
+                printProgress(lake, produced, started);
+                nextProgress += PROGRESS_EVERY.toNanos();
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private static boolean caughtUp(
+            LakeProgress lake, Map<String, Long> rowsBefore, ProducerReport produced) {
+        Map<String, Long> rows = lake.rowsPerTable();
+        long good = 0;
+        for (EventType type : EventType.inputs()) {
+            good += rows.get(type.tableName()) - rowsBefore.getOrDefault(type.tableName(), 0L);
+        }
+        String deadLetters = EventType.DEAD_LETTER.tableName();
+        long bad = rows.get(deadLetters) - rowsBefore.getOrDefault(deadLetters, 0L);
+        return good >= produced.good() && bad >= produced.bad();
+    }
+
+    private static void checkJobRunning(LocalFlinkCluster flink) throws Exception {
+        JobStatus status = flink.status();
+        if (status.isGloballyTerminalState()) {
+            throw new IllegalStateException(
+                    "The job ended unexpectedly ("
+                            + status
+                            + "); the log file under the data directory says why.");
+        }
+    }
+
+    private void printProgress(LakeProgress lake, ProducerReport produced, long started) {
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        StringBuilder line = new StringBuilder();
+        line.append(
+                String.format(
+                        "[%3ds] produced %,d good + %,d bad │ lake:",
+                        seconds, produced.good(), produced.bad()));
+        lake.rowsPerTable()
+                .forEach((table, rows) -> line.append(String.format(" %s %,d", table, rows)));
+        out.println(line);
+    }
+
+    private Configuration jobConfig(LocalServices services, Path dataDir) {
+        Map<String, String> options = new LinkedHashMap<>();
+        options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
+        options.put(SubstrateOptions.REGISTRY_URL.key(), services.registryUrl());
+        options.put(SubstrateOptions.PARALLELISM.key(), String.valueOf(settings.parallelism()));
+        options.put(
+                SubstrateOptions.CHECKPOINT_INTERVAL.key(),
+                settings.checkpointInterval().toMillis() + " ms");
+        options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
+        options.put(
+                SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
+        return Configuration.fromMap(options);
+    }
+
+    /** The input topics and the dead-letter topic, with their partition counts. */
+    static Map<String, Integer> topics(int partitions) {
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        for (EventType type : EventType.values()) {
+            topics.put(type.topic(), partitions);
+        }
+        return topics;
+    }
+}
