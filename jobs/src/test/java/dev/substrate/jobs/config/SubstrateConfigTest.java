@@ -1,0 +1,46 @@
+package dev.substrate.jobs.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+/** Arguments win over environment variables, which win over the base configuration. */
+class SubstrateConfigTest {
+
+    @Test
+    void argumentsOverEnvironmentOverBase() {
+        Configuration base = new Configuration();
+        base.set(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS, "base:9092");
+        base.set(SubstrateOptions.REGISTRY_URL, "http://base:8081");
+        base.set(SubstrateOptions.KAFKA_GROUP_ID, "base-group");
+        Map<String, String> env =
+                Map.of(
+                        "SUBSTRATE_KAFKA_BOOTSTRAP_SERVERS", "env:9092",
+                        "SUBSTRATE_REGISTRY_URL", "http://env:8081",
+                        "UNRELATED", "ignored");
+
+        Configuration resolved =
+                SubstrateConfig.resolve(
+                        base, env, new String[] {"--kafka.bootstrap-servers", "arg:9092"});
+
+        assertThat(resolved.get(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS)).isEqualTo("arg:9092");
+        assertThat(resolved.get(SubstrateOptions.REGISTRY_URL)).isEqualTo("http://env:8081");
+        assertThat(resolved.get(SubstrateOptions.KAFKA_GROUP_ID)).isEqualTo("base-group");
+        assertThat(resolved.get(SubstrateOptions.PARALLELISM))
+                .isEqualTo(SubstrateOptions.PARALLELISM.defaultValue());
+    }
+
+    @Test
+    void everyOptionHasAnEnvironmentVariable() {
+        assertThat(SubstrateOptions.keys())
+                .contains("kafka.bootstrap-servers", "registry.url", "catalog.type");
+        Configuration resolved =
+                SubstrateConfig.resolve(
+                        new Configuration(),
+                        Map.of("SUBSTRATE_CHECKPOINT_INTERVAL", "7 s"),
+                        new String[0]);
+        assertThat(resolved.get(SubstrateOptions.CHECKPOINT_INTERVAL).toSeconds()).isEqualTo(7);
+    }
+}
