@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "substrate 0.1.0",
         description = "The streaming control plane for AI infrastructure, on Apache Flink.",
-        subcommands = {LocalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {LocalCommand.class, ServicesCommand.class, CommandLine.HelpCommand.class})
 public final class SubstrateCli {
 
     public static void main(String[] args) {
