@@ -75,6 +75,22 @@ public final class AvroWireDecoder<T extends SpecificRecord> {
                 if (e.isRetryable()) {
                     throw e;
                 }
+                if (e.httpStatus() == 401 || e.httpStatus() == 403) {
+                    // Refused credentials say nothing about the record: dead-lettering every
+                    // record would hide an operator error, so wait (loudly) like an outage.
+                    throw new SchemaRegistryException(
+                            "The schema registry refused our credentials (HTTP "
+                                    + e.httpStatus()
+                                    + ") fetching schema id "
+                                    + schemaId
+                                    + "; check SUBSTRATE_REGISTRY_BASIC_AUTH or"
+                                    + " SUBSTRATE_REGISTRY_BEARER_TOKEN: "
+                                    + e.getMessage(),
+                            e.httpStatus(),
+                            e.errorCode(),
+                            true,
+                            e);
+                }
                 if (e.httpStatus() >= 200 && e.httpStatus() < 300) {
                     // The registry knows the id, but its schema is not a usable Avro schema
                     // (e.g. a PROTOBUF or JSON schema): no reader can resolve it.

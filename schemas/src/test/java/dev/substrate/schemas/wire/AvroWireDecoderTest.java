@@ -232,6 +232,24 @@ class AvroWireDecoderTest {
     }
 
     @Test
+    void refusedCredentialsAreRetriedNotDeadLettered() throws Exception {
+        SchemaRegistryClient unauthorized =
+                new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url())) {
+                    @Override
+                    public Schema getSchemaById(int id) throws SchemaRegistryException {
+                        throw new SchemaRegistryException("Unauthorized", 401, 40101);
+                    }
+                };
+        AvroWireDecoder<GpuSample> decoder = new AvroWireDecoder<>(unauthorized, GpuSample.class);
+
+        assertThatThrownBy(() -> decoder.decode(ConfluentWireFormat.frame(5, new byte[] {0, 8, 1})))
+                .isInstanceOfSatisfying(
+                        SchemaRegistryException.class, e -> assertThat(e.isRetryable()).isTrue())
+                .hasMessageContaining("HTTP 401")
+                .hasMessageContaining("SUBSTRATE_REGISTRY_BASIC_AUTH");
+    }
+
+    @Test
     void aNonAvroSchemaIdCannotBeResolved() throws Exception {
         SchemaRegistryClient protobufOnly =
                 new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url())) {
