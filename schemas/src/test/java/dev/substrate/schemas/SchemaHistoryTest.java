@@ -15,10 +15,12 @@ class SchemaHistoryTest {
     void loadsGpuSampleVersionsInOrder() {
         List<Schema> versions = SchemaHistory.versions("GpuSample");
 
-        assertThat(versions).hasSize(2);
+        assertThat(versions).hasSize(3);
         assertThat(versions.get(0).getField("power_limit_w")).isNull();
         assertThat(versions.get(0).getField("mig_profile")).isNull();
         assertThat(versions.get(1).getField("power_limit_w")).isNotNull();
+        assertThat(versions.get(1).getField("quality_tags")).isNull();
+        assertThat(versions.get(2).getField("quality_tags")).isNotNull();
         assertThat(versions)
                 .allSatisfy(
                         s ->
