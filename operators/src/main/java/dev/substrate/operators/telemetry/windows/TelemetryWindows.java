@@ -1,0 +1,218 @@
+package dev.substrate.operators.telemetry.windows;
+
+import dev.substrate.events.GpuMetrics;
+import dev.substrate.events.GpuSample;
+import dev.substrate.events.MetricsLevel;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The telemetry windows: per-GPU aggregates in event time, 1-minute tumbling and 5-minute sliding
+ * by 1 minute, each rolled up per node and per cluster.
+ *
+ * <pre>
+ *  GpuSample ─► pre-aggregate ─► keyBy gpu ─► tumbling 1 min ─┬─► GPU rows ───────────────────┐
+ *      (chained, one partial      (merges the partials)       ├─► keyBy node ─► NODE rows ─┐ ├─► 1-minute GpuMetrics
+ *       per GPU and window)                                   │    └─► keyBy cluster ─► CLUSTER rows
+ *      └─ late ─► late samples                                └─► keyBy gpu ─► sliding 5 min / 1 min
+ *                                                                  (merges five 1-minute windows) ─► same three levels ─► 5-minute GpuMetrics
+ * </pre>
+ *
+ * <p>Every window aggregates incrementally: {@link GpuWindowAggregator} updates an accumulator per
+ * reading, first locally per input subtask ({@link LocalWindowPreAggregator}), then the keyed
+ * window merges the partials ({@link GpuWindowMerger}); the process functions only stamp window
+ * bounds. Accumulators are POJOs with DDSketch quantiles serialized by {@link
+ * QuantileSketchTypeInfo}, so the job runs with {@code pipeline.generic-types: false}. The input
+ * must carry event-time timestamps and watermarks, e.g. from {@link #watermarks}. With allowed
+ * lateness the local phase is skipped (see {@link #gpuWindows}); a rollup window and the 5-minute
+ * windows count each GPU window once, at its first firing, and re-firings caused by allowed
+ * lateness update only the GPU rows of the 1-minute output.
+ */
+public final class TelemetryWindows {
+
+    public static final Duration ONE_MINUTE = Duration.ofMinutes(1);
+    public static final Duration FIVE_MINUTES = Duration.ofMinutes(5);
+
+    /** Readings that arrived after their 1-minute window closed (plus the allowed lateness). */
+    public static final OutputTag<GpuSample> LATE_SAMPLES =
+            new OutputTag<>("late-gpu-samples", new AvroTypeInfo<>(GpuSample.class));
+
+    private TelemetryWindows() {}
+
+    /** Event time from the reading's timestamp, bounded out-of-orderness and idleness. */
+    public static WatermarkStrategy<GpuSample> watermarks(TelemetryWindowsConfig config) {
+        return WatermarkStrategy.<GpuSample>forBoundedOutOfOrderness(config.outOfOrderness())
+                .withTimestampAssigner((sample, ts) -> sample.getTimestamp().toEpochMilli())
+                .withIdleness(config.idleness());
+    }
+
+    /** Adds the windows behind {@code samples}, which carry timestamps and watermarks. */
+    public static Output apply(DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
+        TypeInformation<GpuWindowAccumulator> gpuType = gpuWindowType();
+        boolean quantiles = config.quantiles();
+        long maxGap = config.maxGap().toMillis();
+
+        GpuWindows gpuWindows = gpuWindows(samples, config);
+        SingleOutputStreamOperator<GpuWindowAccumulator> gpu1m = gpuWindows.windows();
+
+        SingleOutputStreamOperator<GpuWindowAccumulator> gpu5m =
+                gpu1m.keyBy(acc -> acc.gpuUuid, Types.STRING)
+                        .window(SlidingEventTimeWindows.of(FIVE_MINUTES, ONE_MINUTE))
+                        .aggregate(
+                                new GpuWindowMerger(quantiles, maxGap),
+                                new GpuWindowBoundsFunction(),
+                                gpuType,
+                                gpuType,
+                                gpuType)
+                        .uid("telemetry-gpu-window-5m")
+                        .name("telemetry: GPU windows 5 min");
+
+        DataStream<GpuMetrics> updates =
+                gpu1m.getSideOutput(GpuWindowBoundsFunction.UPDATES)
+                        .map(GpuMetricsConverter::fromGpu, metricsType())
+                        .uid("telemetry-gpu-metrics-1m-updates")
+                        .name("telemetry: late updates of GPU windows 1 min");
+
+        DataStream<GpuMetrics> oneMinute = withRollups(gpu1m, "1m", quantiles).union(updates);
+        DataStream<GpuMetrics> fiveMinutes = withRollups(gpu5m, "5m", quantiles);
+        return new Output(oneMinute, fiveMinutes, gpuWindows.lateSamples());
+    }
+
+    /**
+     * The 1-minute tumbling per-GPU windows alone. Without allowed lateness (the default) they are
+     * aggregated in two phases: {@link LocalWindowPreAggregator} chained to the input sends one
+     * partial per GPU and window, and a keyed window merges the partials ({@link GpuWindowMerger}).
+     * With allowed lateness, every reading goes to the keyed window, which re-fires updated windows
+     * to {@link GpuWindowBoundsFunction#UPDATES}.
+     */
+    public static GpuWindows gpuWindows(
+            DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
+        TypeInformation<GpuWindowAccumulator> gpuType = gpuWindowType();
+        boolean quantiles = config.quantiles();
+        long maxGap = config.maxGap().toMillis();
+        if (!config.allowedLateness().isZero()) {
+            // Late readings must reach the keyed window to update it: no local pre-aggregation.
+            SingleOutputStreamOperator<GpuWindowAccumulator> windows =
+                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
+                            .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                            .allowedLateness(config.allowedLateness())
+                            .sideOutputLateData(LATE_SAMPLES)
+                            .aggregate(
+                                    new GpuWindowAggregator(quantiles, maxGap),
+                                    new GpuWindowBoundsFunction(),
+                                    gpuType,
+                                    gpuType,
+                                    gpuType)
+                            .uid("telemetry-gpu-window-1m-lateness")
+                            .name("telemetry: GPU windows 1 min");
+            return new GpuWindows(windows, windows.getSideOutput(LATE_SAMPLES));
+        }
+        SingleOutputStreamOperator<GpuWindowAccumulator> partials =
+                samples.transform(
+                                "telemetry: GPU pre-aggregation 1 min",
+                                gpuType,
+                                new LocalWindowPreAggregator<>(
+                                        new GpuWindowAggregator(quantiles, maxGap),
+                                        GpuSample::getGpuUuid,
+                                        ONE_MINUTE.toMillis(),
+                                        LATE_SAMPLES))
+                        .uid("telemetry-gpu-preaggregate-1m");
+        SingleOutputStreamOperator<GpuWindowAccumulator> windows =
+                partials.keyBy(acc -> acc.gpuUuid, Types.STRING)
+                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                        .aggregate(
+                                new GpuWindowMerger(quantiles, maxGap),
+                                new GpuWindowBoundsFunction(),
+                                gpuType,
+                                gpuType,
+                                gpuType)
+                        .uid("telemetry-gpu-window-1m")
+                        .name("telemetry: GPU windows 1 min");
+        return new GpuWindows(windows, partials.getSideOutput(LATE_SAMPLES));
+    }
+
+    /** GPU rows, plus node and cluster rollups of the same windows. */
+    private static DataStream<GpuMetrics> withRollups(
+            DataStream<GpuWindowAccumulator> gpuWindows, String size, boolean quantiles) {
+        TypeInformation<RollupAccumulator> rollupType = rollupType();
+        DataStream<GpuMetrics> gpuRows =
+                gpuWindows
+                        .map(GpuMetricsConverter::fromGpu, metricsType())
+                        .uid("telemetry-gpu-metrics-" + size)
+                        .name("telemetry: GPU rows " + size);
+
+        // The GPU windows carry timestamp end - 1, so a tumbling window of the slide (1 minute)
+        // groups exactly the GPU windows that share their bounds.
+        SingleOutputStreamOperator<RollupAccumulator> nodes =
+                gpuWindows
+                        .keyBy(acc -> acc.region + '/' + acc.cluster + '/' + acc.node, Types.STRING)
+                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                        .aggregate(new NodeRollupAggregator(quantiles), rollupType, rollupType)
+                        .uid("telemetry-node-rollup-" + size)
+                        .name("telemetry: node rollup " + size);
+        SingleOutputStreamOperator<RollupAccumulator> clusters =
+                nodes.keyBy(acc -> acc.region + '/' + acc.cluster, Types.STRING)
+                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                        .aggregate(new ClusterRollupAggregator(quantiles), rollupType, rollupType)
+                        .uid("telemetry-cluster-rollup-" + size)
+                        .name("telemetry: cluster rollup " + size);
+
+        DataStream<GpuMetrics> nodeRows =
+                nodes.map(
+                                acc -> GpuMetricsConverter.fromRollup(acc, MetricsLevel.NODE),
+                                metricsType())
+                        .uid("telemetry-node-metrics-" + size)
+                        .name("telemetry: node rows " + size);
+        DataStream<GpuMetrics> clusterRows =
+                clusters.map(
+                                acc -> GpuMetricsConverter.fromRollup(acc, MetricsLevel.CLUSTER),
+                                metricsType())
+                        .uid("telemetry-cluster-metrics-" + size)
+                        .name("telemetry: cluster rows " + size);
+        return gpuRows.union(nodeRows, clusterRows);
+    }
+
+    /** The POJO type of the GPU window accumulator (sketches through {@code @TypeInfo}). */
+    public static TypeInformation<GpuWindowAccumulator> gpuWindowType() {
+        return Types.POJO(GpuWindowAccumulator.class);
+    }
+
+    public static TypeInformation<RollupAccumulator> rollupType() {
+        return Types.POJO(RollupAccumulator.class);
+    }
+
+    public static TypeInformation<GpuMetrics> metricsType() {
+        return new AvroTypeInfo<>(GpuMetrics.class);
+    }
+
+    /**
+     * The 1-minute GPU windows and the readings too late for them.
+     *
+     * @param windows fired windows; re-fired ones on {@link GpuWindowBoundsFunction#UPDATES}
+     * @param lateSamples readings whose window had closed
+     */
+    public record GpuWindows(
+            SingleOutputStreamOperator<GpuWindowAccumulator> windows,
+            DataStream<GpuSample> lateSamples) {}
+
+    /**
+     * The windows' outputs.
+     *
+     * @param oneMinute 1-minute tumbling rows of all levels (GPU, NODE, CLUSTER), plus updated GPU
+     *     rows when late readings arrive within the allowed lateness
+     * @param fiveMinutes 5-minute rows sliding by 1 minute, all levels
+     * @param lateSamples readings too late for their 1-minute window
+     */
+    public record Output(
+            DataStream<GpuMetrics> oneMinute,
+            DataStream<GpuMetrics> fiveMinutes,
+            DataStream<GpuSample> lateSamples) {}
+}
