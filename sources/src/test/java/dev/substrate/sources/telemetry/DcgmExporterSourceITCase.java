@@ -104,6 +104,7 @@ class DcgmExporterSourceITCase {
 
         List<GpuSample> samples = new ArrayList<>();
         long started = System.nanoTime();
+        long startedMillis = System.currentTimeMillis();
         try (var it =
                 env.fromSource(
                                 source,
@@ -128,7 +129,8 @@ class DcgmExporterSourceITCase {
                 .allSatisfy(s -> assertThat(s.getXid()).isEqualTo(79));
         assertThat(node2Requests.get()).isEqualTo(4); // one failed scrape, retried
         assertThat(node1Requests.get()).isEqualTo(3);
-        // Scrapes of one endpoint are one interval apart, not back to back.
+        // Scrapes follow the interval's cadence: the third cannot come before two intervals have
+        // passed (a loaded machine may delay a scrape, then catch up, so single gaps vary).
         List<Long> times =
                 byNode.get("6d6d7dc3ce21").stream()
                         .map(s -> s.getTimestamp().toEpochMilli())
@@ -136,8 +138,7 @@ class DcgmExporterSourceITCase {
                         .sorted()
                         .toList();
         assertThat(times).hasSize(3);
-        assertThat(times.get(1) - times.get(0)).isGreaterThanOrEqualTo(200 - 10);
-        assertThat(times.get(2) - times.get(1)).isGreaterThanOrEqualTo(200 - 10);
+        assertThat(times.get(2) - startedMillis).isGreaterThanOrEqualTo(2 * 200 - 10);
         assertThat(took).isLessThan(Duration.ofSeconds(30));
     }
 }
