@@ -2,6 +2,7 @@ package dev.substrate.jobs.config;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
+import dev.substrate.operators.pii.PiiMode;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
@@ -87,6 +88,80 @@ public final class SubstrateOptions {
                     .intType()
                     .defaultValue(2)
                     .withDescription("Default parallelism of every operator.");
+
+    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
+            key("watermark.out-of-orderness")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription(
+                            "How far behind the newest event time of a Kafka partition a record"
+                                    + " may arrive and still be in order: the watermark trails the"
+                                    + " newest event time by this much.");
+
+    public static final ConfigOption<Duration> WATERMARK_IDLE_TIMEOUT =
+            key("watermark.idle-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "A partition without records for this long stops holding the"
+                                    + " watermark back (0 disables idleness).");
+
+    public static final ConfigOption<Duration> WATERMARK_MAX_FUTURE_SKEW =
+            key("watermark.max-future-skew")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(1))
+                    .withDescription(
+                            "Event times further than this ahead of the wall clock do not move the"
+                                    + " watermark (a producer with a wrong clock would otherwise"
+                                    + " make every other record late); the quality rules judge"
+                                    + " such records.");
+
+    public static final ConfigOption<Duration> ALLOWED_LATENESS =
+            key("lateness.allowed")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(1))
+                    .withDescription(
+                            "Records further behind the watermark than this go to the late_events"
+                                    + " table (with how late they were) instead of their raw"
+                                    + " table.");
+
+    public static final ConfigOption<Duration> DEDUP_HORIZON =
+            key("dedup.horizon")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How long an event id is remembered (processing time, keyed state with"
+                                    + " this TTL): a second record with the same id within it goes"
+                                    + " to the duplicate_events table instead of the raw table.");
+
+    public static final ConfigOption<PiiMode> PII_MODE =
+            key("pii.mode")
+                    .enumType(PiiMode.class)
+                    .defaultValue(PiiMode.PRODUCTION)
+                    .withDescription(
+                            "PRODUCTION: the PII tokenization key must come from"
+                                    + " SUBSTRATE_PII_KEY or a key file, or the job refuses to"
+                                    + " start. LOCAL: without a key, a random one is generated into"
+                                    + " pii.key-file and reused by later runs.");
+
+    public static final ConfigOption<String> PII_KEY_FILE =
+            key("pii.key-file")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription(
+                            "A file holding the PII tokenization key (also"
+                                    + " SUBSTRATE_PII_KEY_FILE); in local mode the generated key"
+                                    + " is written here. The key itself is never an option.");
+
+    public static final ConfigOption<Duration> LAKE_SCHEMA_REFRESH =
+            key("lake.schema-refresh")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "How often the raw-table sinks re-read each subject's latest"
+                                    + " registered schema, so the tables gain new columns while"
+                                    + " the job runs (also at once when a record carries a field"
+                                    + " the table lacks).");
 
     /** Where a source without checkpointed state begins reading. */
     public enum StartingOffsets {

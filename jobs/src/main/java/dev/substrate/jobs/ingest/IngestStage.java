@@ -1,105 +1,237 @@
 package dev.substrate.jobs.ingest;
 
 import dev.substrate.events.DeadLetter;
+import dev.substrate.events.DuplicateEvent;
+import dev.substrate.events.LateEvent;
+import dev.substrate.operators.dedup.EventDeduplicator;
+import dev.substrate.operators.dedup.EventIdSelector;
+import dev.substrate.operators.lateness.EventTimeWatermarks;
+import dev.substrate.operators.lateness.LateEventSplitter;
+import dev.substrate.operators.pii.DeadLetterRedactor;
+import dev.substrate.operators.pii.PiiTokenizingFunction;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sinks.kafka.DeadLetterKafkaSink;
+import dev.substrate.sinks.lake.EvolvingLakeSink;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sources.kafka.DeadLetterSplitter;
 import dev.substrate.sources.kafka.EventKafkaSource;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.types.Either;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The ingest stage: every input topic is decoded by schema id into the current schema and lands in
- * its raw lake table; every record that cannot be decoded becomes a dead letter.
+ * The governed ingest stage: every input topic is decoded by schema id, judged against event time,
+ * deduplicated, checked by the quality rules and stripped of PII before it lands in its raw lake
+ * table, whose columns follow the schema versions producers register. Every record ends in exactly
+ * one place: its raw table, {@code dead_letters}, {@code late_events} or {@code duplicate_events}.
  *
  * <pre>
- *  substrate.gpu-samples ─────────► decode ─► gpu_samples
- *  substrate.workload-requests ───► decode ─► workload_requests
- *  substrate.audit-events ────────► decode ─► audit_events
- *  substrate.enterprise-events ───► decode ─► enterprise_events
- *                                     │
- *                                     └─ bad input ─► DeadLetter ─┬─► dead_letters (Iceberg)
- *                                                                 └─► substrate.dead-letters (Kafka)
+ *  substrate.&lt;type&gt; ─► decode ─► watermarks ─► late? ─► dedup ─► quality ─► PII tokens ─► &lt;raw table&gt;
+ *                        │                        │         │          │               (columns follow
+ *                        │ bad input               │ late    │ dup      │ DLQ rule         the registry)
+ *                        ▼                        ▼         ▼          ▼
+ *                      DeadLetter ◄───────────────┼─────────┼──────────┘
+ *                        ├─► substrate.dead-letters (Kafka, original bytes, for replay)
+ *                        └─► PII redaction ─► dead_letters
+ *                                       late_events ◄┘ (PII tokenized)
+ *                                                   duplicate_events ◄┘ (ids and fingerprints only)
  * </pre>
+ *
+ * <p>Watermarks are generated per Kafka partition in the source (bounded out-of-orderness,
+ * idleness, and a guard against event times far in the future). Lateness is judged right after
+ * decoding, deduplication is by {@code event_id} in keyed state with a TTL, and PII fields (Avro
+ * field property {@code "pii": true}) are replaced by keyed HMAC-SHA256 tokens before any lake
+ * table: the raw tables, {@code late_events} and {@code dead_letters} alike.
  */
 public final class IngestStage {
 
-    private final IngestSettings settings;
+    private static final Logger LOG = LoggerFactory.getLogger(IngestStage.class);
 
+    /** Columns the ingest fills in itself, so the raw tables always have them. */
+    static final Set<String> PIPELINE_FIELDS = Set.of("quality_tags");
+
+    /** The table of records that arrived later than the allowed lateness. */
+    public static final LakeTableSpec LATE_EVENTS =
+            new LakeTableSpec(
+                    "late_events", LateEvent.getClassSchema(), "event_time", "source_topic");
+
+    /** The table of duplicates dropped from the raw tables. */
+    public static final LakeTableSpec DUPLICATE_EVENTS =
+            new LakeTableSpec(
+                    "duplicate_events",
+                    DuplicateEvent.getClassSchema(),
+                    "detected_at",
+                    "source_topic");
+
+    private final IngestSettings settings;
+    private final QualityStep quality;
+
+    /** The stage with the data-quality rules of every event type. */
     public IngestStage(IngestSettings settings) {
-        this.settings = settings;
+        this(settings, QualitySteps.rules(settings));
     }
 
-    /** Adds the stage to {@code env} and returns its decoded streams for later stages. */
+    public IngestStage(IngestSettings settings, QualityStep quality) {
+        this.settings = settings;
+        this.quality = quality;
+    }
+
+    /** Adds the stage to {@code env} and returns its governed streams for later stages. */
     public Output addTo(StreamExecutionEnvironment env) {
+        GovernanceSettings governance = settings.governance();
+        String notice = governance.piiKeys().prepare(System.getenv());
+        if (notice != null) {
+            LOG.warn(notice);
+        }
         Map<EventType, DataStream<? extends SpecificRecordBase>> events = new LinkedHashMap<>();
         List<DataStream<DeadLetter>> deadLetters = new ArrayList<>();
+        List<DataStream<LateEvent>> late = new ArrayList<>();
+        List<DataStream<DuplicateEvent>> duplicates = new ArrayList<>();
         for (EventType type : EventType.inputs()) {
-            SingleOutputStreamOperator<? extends SpecificRecordBase> decoded =
-                    decode(env, type, recordClass(type));
-            events.put(type, decoded);
-            deadLetters.add(decoded.getSideOutput(DeadLetterSplitter.DEAD_LETTERS));
+            Governed<? extends SpecificRecordBase> governed = ingest(env, type, recordClass(type));
+            events.put(type, governed.records());
+            deadLetters.addAll(governed.deadLetters());
+            late.add(governed.late());
+            duplicates.add(governed.duplicates());
         }
-        DataStream<DeadLetter> allDeadLetters = deadLetters.get(0);
-        for (int i = 1; i < deadLetters.size(); i++) {
-            allDeadLetters = allDeadLetters.union(deadLetters.get(i));
-        }
-        for (var entry : events.entrySet()) {
-            appendToLake(entry.getValue(), entry.getKey());
-        }
-        appendToLake(allDeadLetters, EventType.DEAD_LETTER);
+        quality.complete(env);
+
+        DataStream<DeadLetter> allDeadLetters = union(deadLetters);
+        // The Kafka topic keeps the original bytes, for replay; the table never holds clear PII.
         DeadLetterKafkaSink.sendTo(
                 allDeadLetters,
                 settings.bootstrapServers(),
                 settings.deadLetterTopic(),
                 settings.registry());
-        return new Output(events, allDeadLetters);
-    }
-
-    private <T extends SpecificRecordBase> SingleOutputStreamOperator<T> decode(
-            StreamExecutionEnvironment env, EventType type, Class<T> recordClass) {
-        String name = type.tableName();
-        return env.fromSource(
-                        EventKafkaSource.build(
-                                type,
-                                recordClass,
-                                settings.bootstrapServers(),
-                                settings.registry(),
-                                settings.groupId(),
-                                settings.startingOffsets(),
-                                settings.stoppingOffsets()),
-                        WatermarkStrategy.noWatermarks(),
-                        "kafka: " + type.topic())
-                .uid("source-" + name)
-                .process(new DeadLetterSplitter<T>())
-                .returns(new AvroTypeInfo<>(recordClass))
-                .uid("decode-" + name)
-                .name("decode " + type.topic());
-    }
-
-    private <T extends SpecificRecordBase> void appendToLake(DataStream<T> stream, EventType type) {
+        DataStream<DeadLetter> redacted =
+                allDeadLetters
+                        .map(
+                                DeadLetterRedactor.forInputs(
+                                        settings.registry(), governance.piiKeys()))
+                        .returns(new AvroTypeInfo<>(DeadLetter.class))
+                        .uid("redact-dead-letters")
+                        .name("dead letters: tokenize PII");
         IcebergLakeSink.append(
-                stream,
+                redacted, settings.catalog(), LakeTableSpec.of(EventType.DEAD_LETTER));
+        DataStream<LateEvent> allLate = union(late);
+        IcebergLakeSink.append(allLate, settings.catalog(), LATE_EVENTS);
+        DataStream<DuplicateEvent> allDuplicates = union(duplicates);
+        IcebergLakeSink.append(allDuplicates, settings.catalog(), DUPLICATE_EVENTS);
+        return new Output(events, redacted, allLate, allDuplicates);
+    }
+
+    private <T extends SpecificRecordBase> Governed<T> ingest(
+            StreamExecutionEnvironment env, EventType type, Class<T> recordClass) {
+        GovernanceSettings governance = settings.governance();
+        String name = type.tableName();
+        TypeInformation<T> typeInfo = new AvroTypeInfo<>(recordClass);
+        int timestampPos = type.schema().getField(type.timestampField()).pos();
+        WatermarkStrategy<Either<DeadLetter, T>> watermarks =
+                EventTimeWatermarks.strategy(
+                        record ->
+                                record.isRight()
+                                        ? ((Instant) record.right().get(timestampPos))
+                                                .toEpochMilli()
+                                        : EventTimeWatermarks.NO_EVENT_TIME,
+                        governance.outOfOrderness(),
+                        governance.idleTimeout(),
+                        governance.maxFutureSkew());
+
+        SingleOutputStreamOperator<T> decoded =
+                env.fromSource(
+                                EventKafkaSource.build(
+                                        type,
+                                        recordClass,
+                                        settings.bootstrapServers(),
+                                        settings.registry(),
+                                        settings.groupId(),
+                                        settings.startingOffsets(),
+                                        settings.stoppingOffsets()),
+                                watermarks,
+                                "kafka: " + type.topic())
+                        .uid("source-" + name)
+                        .process(new DeadLetterSplitter<T>())
+                        .returns(typeInfo)
+                        .uid("decode-" + name)
+                        .name("decode " + type.topic());
+
+        SingleOutputStreamOperator<T> onTime =
+                decoded.process(
+                                new LateEventSplitter<>(
+                                        recordClass,
+                                        type.topic(),
+                                        governance.allowedLateness(),
+                                        governance.piiKeys()))
+                        .returns(typeInfo)
+                        .uid("late-" + name)
+                        .name("late events " + name);
+
+        SingleOutputStreamOperator<T> unique =
+                onTime.keyBy(new EventIdSelector<T>(), Types.STRING)
+                        .process(
+                                new EventDeduplicator<>(
+                                        recordClass, type.topic(), governance.dedupHorizon()))
+                        .returns(typeInfo)
+                        .uid("dedup-" + name)
+                        .name("dedup " + name);
+
+        QualityStep.Checked<T> checked = quality.apply(unique, type, recordClass);
+
+        SingleOutputStreamOperator<T> tokenized =
+                checked.passed()
+                        .map(new PiiTokenizingFunction<>(recordClass, governance.piiKeys()))
+                        .returns(typeInfo)
+                        .uid("pii-" + name)
+                        .name("PII tokens " + name);
+
+        EvolvingLakeSink.append(
+                tokenized,
+                recordClass,
                 settings.catalog(),
-                new LakeTableSpec(
-                        type.tableName(),
-                        type.schema(),
-                        type.timestampField(),
-                        type.partitionField()));
+                LakeTableSpec.of(type),
+                new EvolvingLakeSink.SchemaSource(
+                        settings.registry(),
+                        type.subject(),
+                        PIPELINE_FIELDS,
+                        governance.lakeSchemaRefresh()));
+
+        List<DataStream<DeadLetter>> deadLetters = new ArrayList<>();
+        deadLetters.add(decoded.getSideOutput(DeadLetterSplitter.DEAD_LETTERS));
+        if (checked.deadLetters() != null) {
+            deadLetters.add(checked.deadLetters());
+        }
+        return new Governed<>(
+                tokenized,
+                deadLetters,
+                onTime.getSideOutput(LateEventSplitter.LATE_EVENTS),
+                unique.getSideOutput(EventDeduplicator.DUPLICATES));
+    }
+
+    private static <T> DataStream<T> union(List<DataStream<T>> streams) {
+        DataStream<T> all = streams.get(0);
+        for (int i = 1; i < streams.size(); i++) {
+            all = all.union(streams.get(i));
+        }
+        return all;
     }
 
     @SuppressWarnings("unchecked")
@@ -107,7 +239,14 @@ public final class IngestStage {
         return (Class<SpecificRecordBase>) type.recordClass();
     }
 
-    /** What the stage reads from and writes to. */
+    /** What one input type's governed path produced. */
+    private record Governed<T>(
+            DataStream<T> records,
+            List<DataStream<DeadLetter>> deadLetters,
+            DataStream<LateEvent> late,
+            DataStream<DuplicateEvent> duplicates) {}
+
+    /** What the stage reads from and writes to, and how it governs it. */
     public record IngestSettings(
             String bootstrapServers,
             SchemaRegistryConfig registry,
@@ -115,10 +254,16 @@ public final class IngestStage {
             OffsetsInitializer startingOffsets,
             @Nullable OffsetsInitializer stoppingOffsets,
             LakeCatalogConfig catalog,
-            String deadLetterTopic) {}
+            String deadLetterTopic,
+            GovernanceSettings governance) {}
 
-    /** The decoded events per type, and every dead letter, for the stages that follow. */
+    /**
+     * The governed events per type (PII tokenized), and every dead letter, late event and
+     * duplicate, for the stages that follow.
+     */
     public record Output(
             Map<EventType, DataStream<? extends SpecificRecordBase>> events,
-            DataStream<DeadLetter> deadLetters) {}
+            DataStream<DeadLetter> deadLetters,
+            DataStream<LateEvent> lateEvents,
+            DataStream<DuplicateEvent> duplicates) {}
 }

@@ -14,6 +14,7 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.WorkloadKind;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.schemas.SchemaHistory;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -260,7 +261,9 @@ class AvroToRowDataMapperTest {
                     };
             old.put(f.name(), value);
         }
-        org.apache.iceberg.Schema v2Table = LakeTables.icebergSchema(GpuSample.getClassSchema());
+        // The table as a v2 producer's schema made it (the current class adds quality_tags).
+        org.apache.iceberg.Schema v2Table =
+                LakeTables.icebergSchema(SchemaHistory.versions("GpuSample").get(1));
         AvroToRowDataMapper<IndexedRecord> mapper = AvroToRowDataMapper.forTable(v1, v2Table);
 
         RowData row = mapper.map(old);

@@ -1,0 +1,183 @@
+package dev.substrate.jobs.ingest;
+
+import dev.substrate.events.AuditAction;
+import dev.substrate.events.AuditEvent;
+import dev.substrate.events.AuditOutcome;
+import dev.substrate.events.DataClassification;
+import dev.substrate.events.GpuSample;
+import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.jobs.local.TopicCreator;
+import dev.substrate.operators.pii.PiiMode;
+import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import dev.substrate.sinks.lake.LakeReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Shared set-up of the governed-ingest ITCases: services, job options, records, a raw producer. */
+final class GovernanceTestKit {
+
+    private GovernanceTestKit() {}
+
+    static void createTopics(EmbeddedKafkaBroker broker) throws Exception {
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        for (EventType type : EventType.values()) {
+            topics.put(type.topic(), 2);
+        }
+        // The later stages write their own topics; a missing one would fail the job.
+        for (String topic : SubstrateJob.outputTopics(new Configuration())) {
+            topics.put(topic, 2);
+        }
+        TopicCreator.createIfAbsent(broker.bootstrapServers(), topics);
+    }
+
+    static Configuration jobConfig(
+            EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path dataDir) {
+        Configuration config = new Configuration();
+        config.set(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        config.set(SubstrateOptions.REGISTRY_URL, registry.url());
+        config.set(SubstrateOptions.CATALOG_WAREHOUSE, dataDir.resolve("warehouse").toString());
+        config.set(SubstrateOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+        config.set(SubstrateOptions.PARALLELISM, 2);
+        config.set(SubstrateOptions.PII_MODE, PiiMode.LOCAL);
+        config.set(SubstrateOptions.PII_KEY_FILE, dataDir.resolve("pii.key").toString());
+        config.set(SubstrateOptions.ALLOWED_LATENESS, Duration.ofMinutes(10));
+        config.set(SubstrateOptions.LAKE_SCHEMA_REFRESH, Duration.ofSeconds(2));
+        return config;
+    }
+
+    static Catalog catalog(Configuration config) {
+        return SubstrateJob.catalog(config).catalogLoader().loadCatalog();
+    }
+
+    /** Polls until the table has at least {@code rows} committed rows. */
+    static void awaitRows(Catalog catalog, String table, long rows, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (LakeReader.countRows(catalog, table) >= rows) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // table not created or not committed yet
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("table " + table + " did not reach " + rows + " rows");
+    }
+
+    static String gpuUuid(int n) {
+        return String.format("GPU-%08x-1111-2222-3333-%012x", 0xab_cdef, n);
+    }
+
+    static GpuSample gpu(String id, Instant time, int device) {
+        return GpuSample.newBuilder()
+                .setEventId(id)
+                .setTimestamp(time)
+                .setRegion("us-east-1")
+                .setCluster("itcase")
+                .setNode("node-" + device)
+                .setGpuUuid(gpuUuid(device))
+                .setGpuIndex(device % 8)
+                .setModel("NVIDIA H100 80GB HBM3")
+                .setUtilizationPct(42.5)
+                .setMemoryUtilizationPct(12)
+                .setMemoryUsedMib(20_000)
+                .setMemoryTotalMib(81_559)
+                .setTemperatureC(55)
+                .setPowerDrawW(350)
+                .setSmClockMhz(1980)
+                .setMemoryClockMhz(2619)
+                .setClockEventReasons(0)
+                .setEccCorrected(0)
+                .setEccUncorrected(0)
+                .setPstate("P0")
+                .build();
+    }
+
+    static AuditEvent audit(String id, Instant time, String principal, String address) {
+        return AuditEvent.newBuilder()
+                .setEventId(id)
+                .setTimestamp(time)
+                .setPrincipal(principal)
+                .setAction(AuditAction.DATA_READ)
+                .setResource("dataset/SENTINEL-visible-in-files")
+                .setDataClassification(DataClassification.INTERNAL)
+                .setOutcome(AuditOutcome.ALLOWED)
+                .setAuthMethod("oidc")
+                .setEncryptedInTransit(true)
+                .setSourceAddress(address)
+                .build();
+    }
+
+    /**
+     * A producer that writes raw bytes to chosen partitions and counts them, so the job can stop
+     * exactly at the end of what was sent (offsets are consecutive: idempotent, no transactions).
+     */
+    static final class RawProducer implements AutoCloseable {
+        private final KafkaProducer<byte[], byte[]> kafka;
+        private final Map<TopicPartition, Long> planned = new HashMap<>();
+
+        RawProducer(EmbeddedKafkaBroker broker) {
+            kafka =
+                    new KafkaProducer<>(
+                            Map.of(
+                                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    broker.bootstrapServers(),
+                                    ProducerConfig.ACKS_CONFIG,
+                                    "all",
+                                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                    true),
+                            new ByteArraySerializer(),
+                            new ByteArraySerializer());
+        }
+
+        /** Announces how many records partition 0 of {@code topic} will get in total. */
+        void plan(String topic, long records) {
+            planned.put(new TopicPartition(topic, 0), records);
+        }
+
+        void send(String topic, String key, byte[] value) throws Exception {
+            kafka.send(
+                            new ProducerRecord<>(
+                                    topic,
+                                    0,
+                                    key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                                    value))
+                    .get();
+        }
+
+        /** Stops every input partition after the planned records (0 for the unused ones). */
+        OffsetsInitializer stoppingOffsets() {
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            for (EventType type : EventType.inputs()) {
+                for (int p = 0; p < 2; p++) {
+                    TopicPartition tp = new TopicPartition(type.topic(), p);
+                    offsets.put(tp, planned.getOrDefault(tp, 0L));
+                }
+            }
+            return OffsetsInitializer.offsets(offsets);
+        }
+
+        @Override
+        public void close() {
+            kafka.close();
+        }
+    }
+}

@@ -1,0 +1,387 @@
+package dev.substrate.jobs.ingest;
+
+import static dev.substrate.jobs.ingest.GovernanceTestKit.audit;
+import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.substrate.events.AuditEvent;
+import dev.substrate.events.GpuSample;
+import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
+import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.operators.pii.PiiFields;
+import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.SchemaHistory;
+import dev.substrate.schemas.registry.SchemaRegistryClient;
+import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import dev.substrate.schemas.wire.AvroWireEncoder;
+import dev.substrate.sinks.lake.LakeReader;
+import dev.substrate.sinks.lake.LakeTableSpec;
+import dev.substrate.sinks.lake.LakeTables;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bad-input matrix of the governed ingest, on a real broker, the embedded registry and a
+ * MiniCluster at parallelism 2: for each kind of defect a known number of records is sent, and
+ * every table holds exactly what the rules say, the counts adding up to what was sent. Then every
+ * byte of the warehouse is scanned for the clear text of the PII fields.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GovernedIngestITCase {
+
+    private static final int GOOD_GPU = 100;
+    private static final int MISSING_FIELD = 5;
+    private static final int OUT_OF_RANGE = 6;
+    private static final int CROSS_FIELD = 4;
+    private static final int FUTURE = 3;
+    private static final int SAME_DUPLICATES = 5;
+    private static final int CONFLICTING_DUPLICATES = 2;
+    private static final int LATE = 4;
+    private static final int GOOD_AUDIT = 20;
+    private static final int FUTURE_AUDIT = 5;
+    private static final int UNDECODABLE_AUDIT = 2;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    @TempDir static Path dataDir;
+
+    private static EmbeddedKafkaBroker broker;
+    private static EmbeddedSchemaRegistry registry;
+    private static Configuration config;
+    private static final List<String> clearPii = new ArrayList<>();
+
+    @BeforeAll
+    static void startServices() throws Exception {
+        broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"));
+        registry = EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
+        GovernanceTestKit.createTopics(broker);
+        config = GovernanceTestKit.jobConfig(broker, registry, dataDir);
+    }
+
+    @AfterAll
+    static void stopServices() throws Exception {
+        if (registry != null) {
+            registry.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyDefectEndsWhereTheRulesSayAndTheCountsAddUp() throws Exception {
+        uncompressedTables(GovernanceTestKit.catalog(config));
+        Instant t0 = Instant.now().minus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.SECONDS);
+        String gpuTopic = EventType.GPU_SAMPLE.topic();
+        String auditTopic = EventType.AUDIT_EVENT.topic();
+        int gpuTotal =
+                GOOD_GPU
+                        + MISSING_FIELD
+                        + OUT_OF_RANGE
+                        + CROSS_FIELD
+                        + FUTURE
+                        + SAME_DUPLICATES
+                        + CONFLICTING_DUPLICATES
+                        + LATE;
+        int auditTotal = GOOD_AUDIT + FUTURE_AUDIT + UNDECODABLE_AUDIT;
+
+        try (SchemaRegistryClient client =
+                        new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()));
+                RawProducer producer = new RawProducer(broker)) {
+            AvroWireEncoder gpuEncoder =
+                    AvroWireEncoder.register(
+                            client, EventType.GPU_SAMPLE.subject(), GpuSample.getClassSchema());
+            AvroWireEncoder auditEncoder =
+                    AvroWireEncoder.register(
+                            client, EventType.AUDIT_EVENT.subject(), AuditEvent.getClassSchema());
+            // A producer that lost a required field (node, no default) under its own subject.
+            Schema withoutNode = withoutField(SchemaHistory.versions("GpuSample").get(0), "node");
+            AvroWireEncoder missingField =
+                    AvroWireEncoder.register(client, "itcase.gpu-without-node-value", withoutNode);
+            producer.plan(gpuTopic, gpuTotal);
+            producer.plan(auditTopic, auditTotal);
+
+            // Phase 1: everything but the late records and the duplicates, in event-time order.
+            List<GpuSample> good = new ArrayList<>();
+            for (int i = 0; i < GOOD_GPU; i++) {
+                GpuSample sample = gpu("g-" + i, t0.plusSeconds(i), i % 4);
+                good.add(sample);
+                producer.send(gpuTopic, sample.getGpuUuid(), gpuEncoder.encode(sample));
+                if (i < MISSING_FIELD) {
+                    GpuSample source = gpu("missing-" + i, t0.plusSeconds(i), 1);
+                    producer.send(
+                            gpuTopic,
+                            source.getGpuUuid(),
+                            missingField.encode(project(source, withoutNode)));
+                }
+                if (i < OUT_OF_RANGE) {
+                    GpuSample bad = gpu("range-" + i, t0.plusSeconds(i), 2);
+                    bad.setUtilizationPct(150.0);
+                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                }
+                if (i < CROSS_FIELD) {
+                    GpuSample bad = gpu("cross-" + i, t0.plusSeconds(i), 3);
+                    bad.setMemoryUsedMib(bad.getMemoryTotalMib() + 1);
+                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                }
+                if (i < FUTURE) {
+                    GpuSample bad = gpu("future-" + i, Instant.now().plus(Duration.ofDays(1)), 0);
+                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                }
+            }
+            for (int i = 0; i < GOOD_AUDIT; i++) {
+                String principal = "person" + i + "@corp.example";
+                String address = "10.20." + i + "." + (100 + i);
+                clearPii.add(principal);
+                clearPii.add(address);
+                AuditEvent event = audit("a-" + i, t0.plusSeconds(i), principal, address);
+                producer.send(auditTopic, principal, auditEncoder.encode(event));
+            }
+            for (int i = 0; i < FUTURE_AUDIT; i++) {
+                String principal = "future" + i + "@corp.example";
+                String address = "10.30.0." + i;
+                clearPii.add(principal);
+                clearPii.add(address);
+                AuditEvent event =
+                        audit(
+                                "af-" + i,
+                                Instant.now().plus(Duration.ofDays(2)),
+                                principal,
+                                address);
+                producer.send(auditTopic, principal, auditEncoder.encode(event));
+            }
+            for (int i = 0; i < UNDECODABLE_AUDIT; i++) {
+                String principal = "broken" + i + "@corp.example";
+                clearPii.add(principal);
+                byte[] whole = auditEncoder.encode(audit("ab-" + i, t0, principal, "10.40.0." + i));
+                // Cut at the end: the header and the PII are intact, the record is not.
+                producer.send(auditTopic, principal, Arrays.copyOf(whole, whole.length - 3));
+            }
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            SubstrateJob.build(env, config, producer.stoppingOffsets());
+            JobClient job = env.executeAsync("governed-ingest-itcase");
+            Catalog catalog = GovernanceTestKit.catalog(config);
+            GovernanceTestKit.awaitRows(
+                    catalog, EventType.GPU_SAMPLE.tableName(), GOOD_GPU, Duration.ofSeconds(90));
+
+            // Phase 2, once the watermark is past the good records: an hour late, and duplicates
+            // that are only ~90 s behind (within the allowed lateness, so they reach dedup).
+            for (int i = 0; i < LATE; i++) {
+                GpuSample late = gpu("late-" + i, t0.minus(Duration.ofHours(1)), 0);
+                producer.send(gpuTopic, late.getGpuUuid(), gpuEncoder.encode(late));
+            }
+            for (int i = 0; i < SAME_DUPLICATES; i++) {
+                producer.send(gpuTopic, good.get(i).getGpuUuid(), gpuEncoder.encode(good.get(i)));
+            }
+            for (int i = 0; i < CONFLICTING_DUPLICATES; i++) {
+                GpuSample conflicting = gpu("g-" + (10 + i), t0.plusSeconds(10 + i), 0);
+                conflicting.setUtilizationPct(99.0);
+                producer.send(gpuTopic, conflicting.getGpuUuid(), gpuEncoder.encode(conflicting));
+            }
+            job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
+        }
+
+        Catalog catalog = GovernanceTestKit.catalog(config);
+        List<Record> gpuRows = LakeReader.readAll(catalog, EventType.GPU_SAMPLE.tableName());
+        assertThat(gpuRows).hasSize(GOOD_GPU);
+        assertThat(gpuRows)
+                .extracting(r -> (String) r.getField("event_id"))
+                .doesNotHaveDuplicates()
+                .allMatch(id -> id.startsWith("g-"));
+        Record conflictOriginal =
+                gpuRows.stream()
+                        .filter(r -> "g-10".equals(r.getField("event_id")))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat((Double) conflictOriginal.getField("utilization_pct"))
+                .as("the first record of an id wins")
+                .isEqualTo(42.5);
+
+        List<Record> deadLetters = LakeReader.readAll(catalog, EventType.DEAD_LETTER.tableName());
+        Map<String, Long> gpuDeadLetters = countBy(deadLetters, gpuTopic);
+        assertThat(gpuDeadLetters)
+                .isEqualTo(
+                        Map.of(
+                                "SCHEMA_RESOLUTION_FAILED", (long) MISSING_FIELD,
+                                "QUALITY_RULE_FAILED/utilization_is_percentage",
+                                        (long) OUT_OF_RANGE,
+                                "QUALITY_RULE_FAILED/memory_used_within_total", (long) CROSS_FIELD,
+                                "QUALITY_RULE_FAILED/timestamp_not_in_future", (long) FUTURE));
+        assertThat(countBy(deadLetters, auditTopic))
+                .isEqualTo(
+                        Map.of(
+                                "QUALITY_RULE_FAILED/timestamp_not_in_future", (long) FUTURE_AUDIT,
+                                "AVRO_DECODE_FAILED", (long) UNDECODABLE_AUDIT));
+        for (Record row : deadLetters) {
+            if (auditTopic.equals(row.getField("source_topic"))
+                    && "AVRO_DECODE_FAILED".equals(row.getField("reason"))) {
+                assertThat(row.getField("original_value")).as("withheld").isNull();
+                assertThat((String) row.getField("original_value_sha256")).hasSize(64);
+                assertThat(row.getField("original_value_length")).isNotNull();
+            } else {
+                assertThat(row.getField("original_value")).isNotNull();
+            }
+        }
+
+        List<Record> late = LakeReader.readAll(catalog, IngestStage.LATE_EVENTS.name());
+        assertThat(late).hasSize(LATE);
+        for (Record row : late) {
+            long lateness = (Long) row.getField("lateness_ms");
+            assertThat(lateness).isGreaterThan(Duration.ofMinutes(59).toMillis());
+            assertThat((String) row.getField("record_json")).contains("\"event_id\":\"late-");
+        }
+
+        List<Record> duplicates = LakeReader.readAll(catalog, IngestStage.DUPLICATE_EVENTS.name());
+        assertThat(duplicates).hasSize(SAME_DUPLICATES + CONFLICTING_DUPLICATES);
+        assertThat(duplicates.stream().filter(r -> (Boolean) r.getField("same_content")))
+                .hasSize(SAME_DUPLICATES);
+
+        long gpuAccounted =
+                gpuRows.size()
+                        + gpuDeadLetters.values().stream().mapToLong(Long::longValue).sum()
+                        + late.size()
+                        + duplicates.size();
+        assertThat(gpuAccounted).as("every GPU record sent is somewhere, once").isEqualTo(gpuTotal);
+
+        List<Record> audits = LakeReader.readAll(catalog, EventType.AUDIT_EVENT.tableName());
+        assertThat(audits).hasSize(GOOD_AUDIT);
+        assertThat(audits)
+                .allSatisfy(
+                        r -> {
+                            assertThat((String) r.getField("principal")).startsWith("tok_");
+                            assertThat((String) r.getField("source_address")).startsWith("tok_");
+                        });
+        assertThat(audits.stream().map(r -> r.getField("principal")).distinct())
+                .as("one token per principal")
+                .hasSize(GOOD_AUDIT);
+
+        Map<String, Long> reportDeadLettered = new TreeMap<>();
+        for (Record row : LakeReader.readAll(catalog, RuleQualityStep.QUALITY_REPORT.name())) {
+            if (gpuTopic.equals(row.getField("source"))) {
+                reportDeadLettered.merge(
+                        (String) row.getField("rule"),
+                        (Long) row.getField("dead_lettered"),
+                        Long::sum);
+            }
+        }
+        assertThat(reportDeadLettered)
+                .containsEntry("utilization_is_percentage", (long) OUT_OF_RANGE)
+                .containsEntry("memory_used_within_total", (long) CROSS_FIELD)
+                .containsEntry("timestamp_not_in_future", (long) FUTURE);
+    }
+
+    @Test
+    @Order(2)
+    void noClearTextOfAPiiFieldIsAnywhereInTheWarehouse() throws IOException {
+        assertThat(clearPii).as("the matrix ran first").isNotEmpty();
+        assertThat(PiiFields.of(AuditEvent.getClassSchema()))
+                .containsExactly("principal", "source_address");
+        Path warehouse = dataDir.resolve("warehouse");
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(warehouse)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).anyMatch(f -> f.toString().endsWith(".parquet"));
+        boolean sentinelSeen = false;
+        for (Path file : files) {
+            String bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+            sentinelSeen |= bytes.contains("SENTINEL-visible-in-files");
+            for (String clear : clearPii) {
+                assertThat(bytes).as("%s holds clear PII", file).doesNotContain(clear);
+            }
+        }
+        // Positive control: the files are uncompressed, so a clear value would be seen.
+        assertThat(sentinelSeen).as("a non-PII value is visible in the files").isTrue();
+    }
+
+    /** Creates every table up front, uncompressed, so the PII scan can see clear bytes. */
+    private static void uncompressedTables(Catalog catalog) {
+        List<LakeTableSpec> specs = new ArrayList<>();
+        for (EventType type : EventType.values()) {
+            specs.add(LakeTableSpec.of(type));
+        }
+        specs.add(IngestStage.LATE_EVENTS);
+        specs.add(IngestStage.DUPLICATE_EVENTS);
+        specs.add(RuleQualityStep.QUALITY_REPORT);
+        for (LakeTableSpec spec : specs) {
+            LakeTables.ensureTable(catalog, spec)
+                    .updateProperties()
+                    .set(TableProperties.PARQUET_COMPRESSION, "uncompressed")
+                    .set(TableProperties.AVRO_COMPRESSION, "uncompressed")
+                    .commit();
+        }
+    }
+
+    private static Map<String, Long> countBy(List<Record> deadLetters, String topic) {
+        Map<String, Long> counts = new HashMap<>();
+        for (Record row : deadLetters) {
+            if (topic.equals(row.getField("source_topic"))) {
+                String rule = (String) row.getField("rule");
+                String key = row.getField("reason") + (rule == null ? "" : "/" + rule);
+                counts.merge(key, 1L, Long::sum);
+            }
+        }
+        return counts;
+    }
+
+    private static Schema withoutField(Schema schema, String field) {
+        List<Schema.Field> fields = new ArrayList<>();
+        for (Schema.Field f : schema.getFields()) {
+            if (!f.name().equals(field)) {
+                fields.add(new Schema.Field(f, f.schema()));
+            }
+        }
+        return Schema.createRecord(
+                schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
+    }
+
+    private static GenericRecord project(GpuSample sample, Schema schema) {
+        GenericRecord record = new GenericData.Record(schema);
+        for (Schema.Field field : schema.getFields()) {
+            record.put(field.name(), sample.get(field.name()));
+        }
+        return record;
+    }
+}
