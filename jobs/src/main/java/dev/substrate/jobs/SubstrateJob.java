@@ -1,17 +1,26 @@
 package dev.substrate.jobs;
 
+import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.telemetry.FleetHealthOptions;
+import dev.substrate.jobs.telemetry.FleetHealthStage;
+import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
+import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
+import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -56,8 +65,45 @@ public final class SubstrateJob {
                                 startingOffsets(config),
                                 stoppingOffsets,
                                 catalog(config),
-                                config.get(SubstrateOptions.DEAD_LETTER_TOPIC)));
-        return ingest.addTo(env);
+                                config.get(SubstrateOptions.DEAD_LETTER_TOPIC),
+                                GovernanceSettings.from(config)));
+        IngestStage.Output ingested = ingest.addTo(env);
+        addTelemetry(gpuSamples(ingested), config);
+        return ingested;
+    }
+
+    /**
+     * The telemetry stages on the governed GPU samples: per-GPU windows with node and cluster
+     * rollups, and fleet health (node health, anomalies, cluster capacity).
+     */
+    static void addTelemetry(DataStream<GpuSample> samples, Configuration config) {
+        String bootstrap = config.get(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS);
+        SchemaRegistryConfig registry =
+                SchemaRegistryConfig.fromEnvironment(config.get(SubstrateOptions.REGISTRY_URL));
+        LakeCatalogConfig lake = catalog(config);
+        new TelemetryWindowsStage(
+                        TelemetryWindowsOptions.settings(config, lake, bootstrap, registry))
+                .addTo(samples);
+        new FleetHealthStage(
+                        FleetHealthOptions.settings(
+                                config,
+                                lake,
+                                FleetHealthOptions.kafka(config, bootstrap, registry)))
+                .addTo(samples);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static DataStream<GpuSample> gpuSamples(IngestStage.Output ingested) {
+        return (DataStream<GpuSample>) ingested.events().get(EventType.GPU_SAMPLE);
+    }
+
+    /** The Kafka topics the job writes besides dead letters, so a local run can create them. */
+    public static List<String> outputTopics(Configuration config) {
+        return List.of(
+                config.get(TelemetryWindowsOptions.TOPIC),
+                config.get(FleetHealthOptions.NODE_HEALTH_TOPIC),
+                config.get(FleetHealthOptions.ANOMALY_TOPIC),
+                config.get(FleetHealthOptions.CAPACITY_TOPIC));
     }
 
     /** Settings every Substrate job runs with, whatever the cluster's defaults. */

@@ -1,7 +1,10 @@
 package dev.substrate.jobs.local;
 
+import dev.substrate.jobs.ingest.IngestStage;
 import dev.substrate.schemas.EventType;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -17,6 +20,9 @@ final class LakeProgress {
 
     static final Namespace NAMESPACE = Namespace.of("substrate");
 
+    /** Every table an input record can land in: one of these, exactly once. */
+    static final List<String> TABLES = landingTables();
+
     private final Catalog catalog;
 
     LakeProgress(Catalog catalog) {
@@ -26,10 +32,20 @@ final class LakeProgress {
     /** Rows committed so far per table; tables not created yet count zero. */
     Map<String, Long> rowsPerTable() {
         Map<String, Long> rows = new LinkedHashMap<>();
-        for (EventType type : EventType.values()) {
-            rows.put(type.tableName(), committedRows(type.tableName()));
+        for (String table : TABLES) {
+            rows.put(table, committedRows(table));
         }
         return rows;
+    }
+
+    private static List<String> landingTables() {
+        List<String> tables = new ArrayList<>();
+        for (EventType type : EventType.values()) {
+            tables.add(type.tableName());
+        }
+        tables.add(IngestStage.LATE_EVENTS.name());
+        tables.add(IngestStage.DUPLICATE_EVENTS.name());
+        return List.copyOf(tables);
     }
 
     private long committedRows(String tableName) {

@@ -2,6 +2,8 @@ package dev.substrate.jobs.local;
 
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.ingest.GovernanceSettings;
+import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
@@ -15,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -74,6 +77,11 @@ public final class LocalRunner {
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
 
+        String resumeFrom = LastSavepoint.read(dataDir);
+        // Sample event time starts in the past, so a run of any length stays clear of the
+        // future-timestamp rule; the trace comes first and ends before the fleet begins.
+        Instant sampleStart =
+                Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS);
         try (LocalServices services = LocalServices.start(settings, dataDir, out);
                 SchemaRegistryClient registry =
                         new SchemaRegistryClient(
@@ -82,22 +90,26 @@ public final class LocalRunner {
                         new SampleEventProducer(
                                 services.bootstrapServers(),
                                 registry,
-                                settings.seed(),
-                                settings.badFraction());
+                                runSeed(resumeFrom),
+                                settings.badFraction(),
+                                sampleStart);
                 LocalFlinkCluster flink =
                         LocalFlinkCluster.start(
                                 dataDir, settings.parallelism(), settings.webUiPort())) {
             Configuration config = jobConfig(services, dataDir);
+            String piiNotice = GovernanceSettings.from(config).piiKeys().prepare(System.getenv());
+            if (piiNotice != null) {
+                out.println(piiNotice);
+            }
             LakeCatalogConfig lake = SubstrateJob.catalog(config);
             Catalog catalog = lake.catalogLoader().loadCatalog();
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
 
             out.printf("Flink web UI:     %s%n", flink.webUi());
-            replayRealTrace(producer);
+            replayRealTrace(producer, sampleStart);
             StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
             SubstrateJob.build(env, config, null);
-            String resumeFrom = LastSavepoint.read(dataDir);
             if (resumeFrom != null) {
                 out.println("Resuming from the last run's savepoint: " + resumeFrom);
             }
@@ -136,12 +148,22 @@ public final class LocalRunner {
         }
     }
 
-    /** The real H100 trace goes first, shifted to now, on its own lab cluster. */
-    private void replayRealTrace(SampleEventProducer producer) {
+    /**
+     * A run that resumes gets other sample ids than the run before it, so the deduplication state
+     * restored from the savepoint does not take them for duplicates.
+     */
+    private long runSeed(String resumeFrom) {
+        return resumeFrom == null ? settings.seed() : settings.seed() + resumeFrom.hashCode();
+    }
+
+    /** The real H100 trace goes first, on its own lab cluster, ending before the fleet starts. */
+    private void replayRealTrace(SampleEventProducer producer, Instant fleetStart) {
         try {
             H100TraceReplay replay =
                     H100TraceReplay.load(H100TraceReplay.locateTrace(), "us-east-1", "lab-h100");
-            producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(Instant.now())));
+            Instant traceStart =
+                    fleetStart.minus(replay.traceDuration()).minus(Duration.ofMinutes(1));
+            producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(traceStart)));
             out.printf(
                     "Sample data:      the real H100 trace (%d readings), then a synthetic fleet,"
                             + " workload requests, audit and enterprise events, %.1f%% broken%n",
@@ -197,14 +219,8 @@ public final class LocalRunner {
 
     private static boolean caughtUp(
             LakeProgress lake, Map<String, Long> rowsBefore, ProducerReport produced) {
-        Map<String, Long> rows = lake.rowsPerTable();
-        long good = 0;
-        for (EventType type : EventType.inputs()) {
-            good += rows.get(type.tableName()) - rowsBefore.getOrDefault(type.tableName(), 0L);
-        }
-        String deadLetters = EventType.DEAD_LETTER.tableName();
-        long bad = rows.get(deadLetters) - rowsBefore.getOrDefault(deadLetters, 0L);
-        return good >= produced.good() && bad >= produced.bad();
+        return RunSummary.added(lake.rowsPerTable(), rowsBefore)
+                >= produced.good() + produced.bad();
     }
 
     private static void checkJobRunning(LocalFlinkCluster flink) throws Exception {
@@ -240,14 +256,20 @@ public final class LocalRunner {
         options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
         options.put(
                 SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
+        // The local run tokenizes PII with a key kept in the data directory (generated once).
+        options.put(SubstrateOptions.PII_MODE.key(), PiiMode.LOCAL.name());
+        options.put(SubstrateOptions.PII_KEY_FILE.key(), dataDir.resolve("pii.key").toString());
         return Configuration.fromMap(options);
     }
 
-    /** The input topics and the dead-letter topic, with their partition counts. */
-    static Map<String, Integer> topics(int partitions) {
+    /** Every topic the job reads or writes, with its partition count, for the default options. */
+    public static Map<String, Integer> topics(int partitions) {
         Map<String, Integer> topics = new LinkedHashMap<>();
         for (EventType type : EventType.values()) {
             topics.put(type.topic(), partitions);
+        }
+        for (String output : SubstrateJob.outputTopics(new Configuration())) {
+            topics.put(output, partitions);
         }
         return topics;
     }

@@ -37,7 +37,9 @@ public record RunSummary(
         Map<String, Long> perReason = new TreeMap<>();
         if (rows.getOrDefault(EventType.DEAD_LETTER.tableName(), 0L) > 0) {
             for (Record row : LakeReader.readAll(catalog, EventType.DEAD_LETTER.tableName())) {
-                perReason.merge(String.valueOf(row.getField("reason")), 1L, Long::sum);
+                String reason = String.valueOf(row.getField("reason"));
+                Object rule = row.getField("rule");
+                perReason.merge(rule == null ? reason : reason + " " + rule, 1L, Long::sum);
             }
         }
         return new RunSummary(rows, added, perReason, produced, dataDir, wallTime);
@@ -54,9 +56,26 @@ public record RunSummary(
         return rowsAddedPerTable.getOrDefault(EventType.DEAD_LETTER.tableName(), 0L);
     }
 
-    /** Every record produced in this run is in a table or in dead letters, exactly once. */
+    /** Rows this run added to every table an input record can land in. */
+    static long added(Map<String, Long> rows, Map<String, Long> rowsBefore) {
+        long added = 0;
+        for (var entry : rows.entrySet()) {
+            added += entry.getValue() - rowsBefore.getOrDefault(entry.getKey(), 0L);
+        }
+        return added;
+    }
+
+    /** Rows this run added to all landing tables together. */
+    public long rowsAdded() {
+        return rowsAddedPerTable.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * Every record produced in this run is, exactly once, in an event table, in dead letters
+     * (broken on purpose, or refused by a quality rule), in late events or in duplicates.
+     */
     public boolean accountedFor() {
-        return goodRowsAdded() == produced.good() && deadLettersAdded() == produced.bad();
+        return rowsAdded() == produced.good() + produced.bad();
     }
 
     public void print(PrintStream out) {
@@ -73,29 +92,25 @@ public record RunSummary(
                                 "%-30s %,14d %,14d%n",
                                 "substrate." + table, count, rowsAddedPerTable.get(table)));
         out.println();
-        out.println("Dead letters per reason (all runs):");
+        out.println("Dead letters per reason, and per rule for quality rules (all runs):");
         if (deadLettersPerReason.isEmpty()) {
             out.println("  none");
         }
         deadLettersPerReason.forEach(
-                (reason, count) -> out.printf("  %-28s %,10d%n", reason, count));
+                (reason, count) -> out.printf("  %-60s %,10d%n", reason, count));
         out.println();
+        long other = rowsAdded() - goodRowsAdded() - deadLettersAdded();
+        String landed =
+                String.format(
+                        "%,d in event tables + %,d in dead letters + %,d late or duplicate",
+                        goodRowsAdded(), deadLettersAdded(), other);
         out.println(
                 accountedFor()
-                        ? "Every record produced this run is accounted for: "
-                                + goodRowsAdded()
-                                + " in event tables + "
-                                + deadLettersAdded()
-                                + " in dead letters."
-                        : "NOT ALL RECORDS ACCOUNTED FOR YET: expected "
-                                + produced.good()
-                                + " + "
-                                + produced.bad()
-                                + ", the lake has "
-                                + goodRowsAdded()
-                                + " + "
-                                + deadLettersAdded()
-                                + " (records still in Kafka are read by the next run).");
+                        ? "Every record produced this run is accounted for: " + landed + "."
+                        : String.format(
+                                "NOT ALL RECORDS ACCOUNTED FOR YET: %,d produced, the lake has %s"
+                                        + " (records still in Kafka are read by the next run).",
+                                produced.good() + produced.bad(), landed));
         out.println();
         out.println("Where the data lives:");
         out.println("  Iceberg warehouse: " + dataDir.resolve("warehouse"));

@@ -27,8 +27,13 @@ class LocalRunnerITCase {
 
         assertThat(first.accountedFor()).as(firstOutput.toString(StandardCharsets.UTF_8)).isTrue();
         assertThat(first.produced().good()).isEqualTo(3_000);
-        assertThat(first.goodRowsAdded()).isEqualTo(3_000);
-        assertThat(first.deadLettersAdded()).isEqualTo(first.produced().bad()).isPositive();
+        assertThat(first.rowsAdded()).isEqualTo(3_000 + first.produced().bad());
+        assertThat(first.goodRowsAdded())
+                .as("most sample events pass every rule")
+                .isGreaterThan(2_900);
+        assertThat(first.deadLettersAdded())
+                .isGreaterThanOrEqualTo(first.produced().bad())
+                .isPositive();
         assertThat(first.deadLettersPerReason())
                 .containsKeys(
                         DeadLetterReason.NOT_WIRE_FORMAT.name(),
@@ -45,13 +50,11 @@ class LocalRunnerITCase {
         String secondPrinted = secondOutput.toString(StandardCharsets.UTF_8);
         assertThat(secondPrinted).contains("Resuming from the last run's savepoint");
         assertThat(second.accountedFor()).as(secondPrinted).isTrue();
-        assertThat(second.goodRowsAdded()).isEqualTo(1_000);
-        long totalGood =
-                second.rowsPerTable().entrySet().stream()
-                        .filter(e -> !e.getKey().equals("dead_letters"))
-                        .mapToLong(e -> e.getValue())
-                        .sum();
-        assertThat(totalGood).as("nothing read twice across runs").isEqualTo(4_000);
+        assertThat(second.rowsAdded()).isEqualTo(1_000 + second.produced().bad());
+        long total = second.rowsPerTable().values().stream().mapToLong(Long::longValue).sum();
+        assertThat(total)
+                .as("nothing read twice across runs")
+                .isEqualTo(4_000 + first.produced().bad() + second.produced().bad());
     }
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {
