@@ -8,6 +8,7 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.jobs.local.LocalRunner;
 import dev.substrate.jobs.local.TopicCreator;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -35,15 +35,8 @@ final class GovernanceTestKit {
     private GovernanceTestKit() {}
 
     static void createTopics(EmbeddedKafkaBroker broker) throws Exception {
-        Map<String, Integer> topics = new LinkedHashMap<>();
-        for (EventType type : EventType.values()) {
-            topics.put(type.topic(), 2);
-        }
-        // The later stages write their own topics; a missing one would fail the job.
-        for (String topic : SubstrateJob.outputTopics(new Configuration())) {
-            topics.put(topic, 2);
-        }
-        TopicCreator.createIfAbsent(broker.bootstrapServers(), topics);
+        // Inputs, dead letters and the later stages' outputs: a missing one would fail the job.
+        TopicCreator.createIfAbsent(broker.bootstrapServers(), LocalRunner.topics(2));
     }
 
     static Configuration jobConfig(
