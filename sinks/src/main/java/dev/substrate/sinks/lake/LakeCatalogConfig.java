@@ -84,6 +84,9 @@ public final class LakeCatalogConfig implements Serializable {
 
     public static final String DEFAULT_NAME = "substrate";
 
+    /** The Hadoop key naming the file system class of {@code file:} paths. */
+    static final String LOCAL_FILE_SYSTEM_KEY = "fs.file.impl";
+
     private static final String JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog";
     private static final String REST_CATALOG_IMPL = "org.apache.iceberg.rest.RESTCatalog";
     private static final String JDBC_PASSWORD = "jdbc.password";
@@ -183,6 +186,8 @@ public final class LakeCatalogConfig implements Serializable {
     /** A serializable loader for this catalog, for the Iceberg Flink sink and its committer. */
     public CatalogLoader catalogLoader() {
         Configuration hadoopConf = new Configuration();
+        // file: warehouses without a chmod fork and a .crc file per data file.
+        hadoopConf.set(LOCAL_FILE_SYSTEM_KEY, LocalWarehouseFileSystem.class.getName());
         return switch (type) {
             case HADOOP -> CatalogLoader.hadoop(name, hadoopConf, properties);
             case JDBC -> CatalogLoader.custom(name, properties, hadoopConf, JDBC_CATALOG_IMPL);

@@ -7,7 +7,9 @@ import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -20,6 +22,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.configuration.Configuration;
@@ -101,6 +104,25 @@ class IcebergLakeSinkITCase {
         Catalog catalog = catalogConfig.loadCatalog();
         assertGpuSamples(catalog);
         assertDeadLetters(catalog);
+        assertWrittenByTheWarehouseFileSystem(dataDir.resolve("warehouse"));
+    }
+
+    /**
+     * Hadoop's checksummed local file system would have left a .crc file beside every data,
+     * manifest and metadata file; LocalWarehouseFileSystem writes none, and sets the permissions
+     * Hadoop asks for (rw-r--r-- for files under the default umask) without forking chmod.
+     */
+    private static void assertWrittenByTheWarehouseFileSystem(Path warehouse) throws Exception {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(warehouse)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).anyMatch(f -> f.toString().endsWith(".parquet"));
+        assertThat(files).noneMatch(f -> f.getFileName().toString().endsWith(".crc"));
+        Path dataFile =
+                files.stream().filter(f -> f.toString().endsWith(".parquet")).findFirst().get();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataFile)))
+                .isEqualTo("rw-r--r--");
     }
 
     private static void assertGpuSamples(Catalog catalog) throws Exception {

@@ -1,0 +1,50 @@
+package dev.substrate.sinks.lake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalWarehouseFileSystemTest {
+
+    @TempDir Path dir;
+
+    @Test
+    void mapsEveryPermissionBitAsChmodWould() {
+        for (String octal : new String[] {"0644", "0755", "0700", "0000", "0777", "0640", "1777"}) {
+            FsPermission permission = new FsPermission(octal);
+            String expected = permission.toString().substring(0, 9).replace('t', 'x');
+            assertThat(PosixFilePermissions.toString(LocalWarehouseFileSystem.posix(permission)))
+                    .as(octal)
+                    .isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void createsFilesWithTheirPermissionAndNoChecksumFile() throws Exception {
+        Configuration conf = new Configuration();
+        try (LocalWarehouseFileSystem fs = new LocalWarehouseFileSystem()) {
+            fs.initialize(java.net.URI.create("file:///"), conf);
+            org.apache.hadoop.fs.Path file =
+                    new org.apache.hadoop.fs.Path(dir.toUri() + "/a/b.bin");
+            try (FSDataOutputStream out =
+                    fs.create(
+                            file, new FsPermission("0640"), true, 4096, (short) 1, 1 << 20, null)) {
+                out.write(new byte[] {1, 2, 3});
+            }
+            Path written = dir.resolve("a/b.bin");
+            assertThat(Files.readAllBytes(written)).containsExactly(1, 2, 3);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(written)))
+                    .isEqualTo("rw-r-----");
+            try (var listing = Files.list(dir.resolve("a"))) {
+                assertThat(listing.map(p -> p.getFileName().toString())).containsExactly("b.bin");
+            }
+        }
+    }
+}
