@@ -19,6 +19,7 @@ import javax.annotation.Nullable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,8 +42,30 @@ public final class SubstrateJob {
     public static void main(String[] args) throws Exception {
         Configuration config = SubstrateConfig.resolve(new Configuration(), System.getenv(), args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        requireDurableCheckpoints(env.getConfiguration());
         build(env, config, null);
         env.execute("substrate");
+    }
+
+    /**
+     * Refuses to start without a checkpoint directory. Flink's fallback keeps checkpoints in the
+     * JobManager's memory, which refuses state over 5 MiB: the dedup state of a million event ids
+     * is larger, so the job would fail its first big checkpoint and loop restoring it.
+     *
+     * @param effective the cluster's configuration merged with the job's arguments
+     */
+    static void requireDurableCheckpoints(ReadableConfig effective) {
+        if (effective.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+            throw new IllegalStateException(
+                    "No checkpoint directory: set "
+                            + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key()
+                            + " in the cluster's config.yaml (deploy/flink/config.yaml does) or"
+                            + " pass --"
+                            + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key()
+                            + " s3://bucket/substrate/checkpoints to the job. Without it Flink"
+                            + " keeps checkpoints in JobManager memory, which refuses the"
+                            + " deduplication state once it passes 5 MiB.");
+        }
     }
 
     /**
