@@ -133,9 +133,7 @@ public final class EvolvingLakeSink {
                         ? stream.getParallelism()
                         : stream.getExecutionEnvironment().getParallelism();
         return DynamicIcebergSink.forInput(stream)
-                .generator(
-                        new ProjectingRecordGenerator<>(
-                                recordClass, spec, columns, schemas, parallelism))
+                .generator(new ProjectingRecordGenerator<>(recordClass, spec, columns, schemas))
                 .catalogLoader(catalog.catalogLoader())
                 .writeParallelism(parallelism)
                 .immediateTableUpdate(false)

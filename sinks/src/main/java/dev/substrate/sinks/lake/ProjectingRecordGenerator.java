@@ -15,7 +15,6 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.util.Collector;
-import org.apache.iceberg.DistributionMode;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -41,7 +40,6 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
     private final String partitionField;
     private final List<String> initialColumns;
     private final EvolvingLakeSink.SchemaSource schemas;
-    private final int writeParallelism;
 
     private transient Schema reader;
     private transient SpecificData model;
@@ -57,15 +55,13 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
             Class<T> recordClass,
             LakeTableSpec spec,
             List<String> initialColumns,
-            EvolvingLakeSink.SchemaSource schemas,
-            int writeParallelism) {
+            EvolvingLakeSink.SchemaSource schemas) {
         this.recordClass = Objects.requireNonNull(recordClass, "recordClass");
         this.tableName = spec.name();
         this.timestampField = spec.timestampField();
         this.partitionField = spec.partitionField();
         this.initialColumns = new ArrayList<>(initialColumns);
         this.schemas = schemas;
-        this.writeParallelism = writeParallelism;
     }
 
     @Override
@@ -87,15 +83,16 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
             lastRefresh = now;
             grow(newerValues ? record : null);
         }
+        // No distribution mode: the dynamic sink then writes through its forward writer, chained
+        // to this generator, instead of shuffling every row to a writer subtask. Rows arrive
+        // spread over the subtasks already.
         out.collect(
                 new DynamicRecord(
                         identifier,
                         SnapshotRef.MAIN_BRANCH,
                         layout.table,
                         layout.mapper.map(record),
-                        layout.spec,
-                        DistributionMode.NONE,
-                        writeParallelism));
+                        layout.spec));
     }
 
     /** True when the record has a non-default value in a field the table has no column for. */
