@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Per-record cost of the ingest's hot paths: decoding a GpuSample from the wire format (magic byte,
  * schema id, Avro body) against a real registry whose schema cache is warm, written with the
- * current schema and with v1 (resolved to v2); and evaluating the GpuSample quality rules.
+ * current schema and with v1 (resolved to v2); and evaluating the GpuSample quality rules, with
+ * {@code now} as an {@link Instant} and as epoch millis (the allocation-free entry point).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +56,7 @@ public class DecodeAndRulesBenchmark {
     private GpuSample sample;
     private RuleEvaluator rules;
     private Instant now;
+    private long nowMillis;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -81,6 +83,7 @@ public class DecodeAndRulesBenchmark {
 
         rules = RuleSet.load("GpuSample").newEvaluator();
         now = sample.getTimestamp().plusSeconds(1);
+        nowMillis = now.toEpochMilli();
         int failures = rules.evaluate(sample, now);
         // The generated sample need not pass every rule; say which fail, the cost is measured
         // alike.
@@ -110,6 +113,11 @@ public class DecodeAndRulesBenchmark {
     @Benchmark
     public int qualityRules() {
         return rules.evaluate(sample, now);
+    }
+
+    @Benchmark
+    public int qualityRulesEpochMillis() {
+        return rules.evaluate(sample, nowMillis);
     }
 
     private static void check(DecodeResult<GpuSample> result) {

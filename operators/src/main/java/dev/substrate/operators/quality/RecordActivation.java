@@ -21,7 +21,9 @@ final class RecordActivation implements CelVariableResolver {
     private final Map<String, Schema.Field> fields = new LinkedHashMap<>();
     private final RecordView view = new RecordView();
     private IndexedRecord record;
+    // now is kept as given: an Instant, or epoch millis turned into one only if a rule asks.
     private Instant now;
+    private long nowMillis;
     private Duration clockSkew;
 
     RecordActivation(Schema schema) {
@@ -36,10 +38,20 @@ final class RecordActivation implements CelVariableResolver {
         this.clockSkew = clockSkew;
     }
 
+    void reset(IndexedRecord record, long nowMillis, Duration clockSkew) {
+        this.record = record;
+        this.now = null;
+        this.nowMillis = nowMillis;
+        this.clockSkew = clockSkew;
+    }
+
     @Override
     public Optional<Object> find(String name) {
         switch (name) {
             case RuleCompiler.NOW:
+                if (now == null) {
+                    now = Instant.ofEpochMilli(nowMillis);
+                }
                 return Optional.of(now);
             case RuleCompiler.CLOCK_SKEW:
                 return Optional.of(clockSkew);

@@ -66,6 +66,7 @@ final class RuleCompiler {
     private final Schema schema;
     private final Map<String, CelType> fieldTypes = new LinkedHashMap<>();
     private final Cel cel;
+    private final CelOptions options;
 
     RuleCompiler(Schema schema) {
         this.schema = schema;
@@ -79,16 +80,17 @@ final class RuleCompiler {
                         name ->
                                 Optional.ofNullable(fieldTypes.get(name))
                                         .map(RuleCompiler::asStructField));
+        this.options =
+                CelOptions.current()
+                        // As the CEL spec says: matches() finds, ^ and $ anchor.
+                        .enableRegexPartialMatch(true)
+                        // Lets rules write power_draw_w <= 1500 for a double.
+                        .enableHeterogeneousNumericComparisons(true)
+                        .comprehensionMaxIterations(MAX_COMPREHENSION_ITERATIONS)
+                        .build();
         CelBuilder builder =
                 CelFactory.standardCelBuilder()
-                        .setOptions(
-                                CelOptions.current()
-                                        // As the CEL spec says: matches() finds, ^ and $ anchor.
-                                        .enableRegexPartialMatch(true)
-                                        // Lets rules write power_draw_w <= 1500 for a double.
-                                        .enableHeterogeneousNumericComparisons(true)
-                                        .comprehensionMaxIterations(MAX_COMPREHENSION_ITERATIONS)
-                                        .build())
+                        .setOptions(options)
                         .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
                         .addCompilerLibraries(CelExtensions.strings())
                         .addRuntimeLibraries(CelExtensions.strings())
@@ -132,6 +134,11 @@ final class RuleCompiler {
 
     Cel cel() {
         return cel;
+    }
+
+    /** The options the programs run with (regex size limit, iteration budget). */
+    CelOptions options() {
+        return options;
     }
 
     /** Parses and type-checks an expression; errors are in the result, not thrown. */
