@@ -277,7 +277,7 @@ final class RuleTranslator {
                     if (logical instanceof LogicalTypes.TimestampMillis) {
                         return new Node(
                                 Kind.TIMESTAMP,
-                                (Nanos) f -> timestampMillis(raw.get(f)),
+                                (Nanos) f -> timestampNanos(raw.get(f), 1_000_000L),
                                 raw,
                                 null,
                                 null);
@@ -285,7 +285,7 @@ final class RuleTranslator {
                     if (logical instanceof LogicalTypes.TimestampMicros) {
                         return new Node(
                                 Kind.TIMESTAMP,
-                                (Nanos) f -> timestampMicros(raw.get(f)),
+                                (Nanos) f -> timestampNanos(raw.get(f), 1_000L),
                                 raw,
                                 null,
                                 null);
@@ -370,30 +370,20 @@ final class RuleTranslator {
         throw CompiledExpr.NEEDS_INTERPRETER;
     }
 
-    static long timestampMillis(Object v) {
+    /**
+     * A timestamp field's value in nanoseconds since the epoch: an Instant, or a raw long in units
+     * of {@code nanosPerUnit} (1,000,000 for timestamp-millis, 1,000 for timestamp-micros).
+     */
+    static long timestampNanos(Object v, long nanosPerUnit) {
         try {
             if (v instanceof Instant i) {
                 return toNanos(i.getEpochSecond(), i.getNano());
             }
             if (v instanceof Long l) {
-                return Math.multiplyExact(l.longValue(), 1_000_000L);
+                return Math.multiplyExact(l.longValue(), nanosPerUnit);
             }
         } catch (ArithmeticException e) {
             // Beyond about 292 years from 1970: the interpreter answers.
-        }
-        throw CompiledExpr.NEEDS_INTERPRETER;
-    }
-
-    static long timestampMicros(Object v) {
-        try {
-            if (v instanceof Instant i) {
-                return toNanos(i.getEpochSecond(), i.getNano());
-            }
-            if (v instanceof Long l) {
-                return Math.multiplyExact(l.longValue(), 1_000L);
-            }
-        } catch (ArithmeticException e) {
-            // As above.
         }
         throw CompiledExpr.NEEDS_INTERPRETER;
     }
