@@ -121,10 +121,14 @@ public final class EvolvingLakeSink {
                     LOG.info("Lake table {} evolves: {}", spec.name(), changes);
                 }
             }
-            LakeTables.ensureTable(
-                    opened,
-                    new LakeTableSpec(
-                            spec.name(), projected, spec.timestampField(), spec.partitionField()));
+            LakeTables.ensureMainBranch(
+                    LakeTables.ensureTable(
+                            opened,
+                            new LakeTableSpec(
+                                    spec.name(),
+                                    projected,
+                                    spec.timestampField(),
+                                    spec.partitionField())));
         } finally {
             close(opened);
         }

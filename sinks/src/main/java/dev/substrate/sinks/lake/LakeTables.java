@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.avro.AvroSchemaUtil;
@@ -74,6 +75,28 @@ public final class LakeTables {
                     describe(partitionSpec, schema));
         }
         return addMissingColumns(table, schema);
+    }
+
+    /**
+     * Gives a table without snapshots its {@code main} branch, pointing at an empty snapshot. The
+     * dynamic sink's writers otherwise create the branch themselves on their first record, and two
+     * subtasks doing so at once fail the job with "Ref main already exists". Safe to call from
+     * several clients at once.
+     */
+    public static Table ensureMainBranch(Table table) {
+        if (table.refs().containsKey(SnapshotRef.MAIN_BRANCH)) {
+            return table;
+        }
+        try {
+            table.manageSnapshots().createBranch(SnapshotRef.MAIN_BRANCH).commit();
+        } catch (IllegalArgumentException | CommitFailedException e) {
+            // Another client created it first: fine, as long as it is there now.
+            table.refresh();
+            if (!table.refs().containsKey(SnapshotRef.MAIN_BRANCH)) {
+                throw e;
+            }
+        }
+        return table;
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionField;
+import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
@@ -100,6 +101,28 @@ class LakeTablesTest {
         assertThat(metadataFile(second)).as("no new commit").isEqualTo(metadata);
         assertThat(second.spec().specId()).isEqualTo(first.spec().specId());
         assertThat(second.schema().schemaId()).isEqualTo(first.schema().schemaId());
+    }
+
+    @Test
+    void mainBranchIsCreatedOnceAndStaysEmpty() {
+        Catalog catalog = LakeCatalogConfig.hadoop(dir.resolve("warehouse")).loadCatalog();
+        Table table = LakeTables.ensureTable(catalog, GPU_SAMPLES);
+        assertThat(table.refs()).doesNotContainKey(SnapshotRef.MAIN_BRANCH);
+
+        LakeTables.ensureMainBranch(table);
+        Table reloaded = catalog.loadTable(LakeTables.identifier("gpu_samples"));
+        assertThat(reloaded.refs()).containsKey(SnapshotRef.MAIN_BRANCH);
+        long snapshot = reloaded.currentSnapshot().snapshotId();
+        assertThat(LakeReader.countRows(catalog, "gpu_samples")).isZero();
+
+        // A second client that still sees the table without the branch loses the race quietly.
+        LakeTables.ensureMainBranch(table);
+        LakeTables.ensureMainBranch(reloaded);
+        assertThat(
+                        catalog.loadTable(LakeTables.identifier("gpu_samples"))
+                                .currentSnapshot()
+                                .snapshotId())
+                .isEqualTo(snapshot);
     }
 
     @Test
