@@ -42,7 +42,9 @@ public final class LocalCommand implements Callable<Integer> {
     @Option(
             names = "--events",
             description =
-                    "Produce exactly this many good events (plus bad ones), process them and stop.")
+                    "Produce exactly this many good events (plus bad ones), process them and stop"
+                            + " with every window closed (a drained final savepoint), so the"
+                            + " quality report and telemetry windows are complete.")
     Long events;
 
     @Option(

@@ -9,6 +9,9 @@ final class QualitySteps {
 
     /** The rule files of every event type, with the quality report table. */
     static QualityStep rules(IngestStage.IngestSettings settings) {
-        return new RuleQualityStep(settings.catalog(), QualityReportAggregator.DEFAULT_WINDOW);
+        return new RuleQualityStep(
+                settings.catalog(),
+                QualityReportAggregator.DEFAULT_WINDOW,
+                settings.governance().allowedLateness());
     }
 }

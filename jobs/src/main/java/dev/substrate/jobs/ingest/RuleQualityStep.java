@@ -2,8 +2,8 @@ package dev.substrate.jobs.ingest;
 
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.QualityReport;
+import dev.substrate.operators.quality.QualityCounts;
 import dev.substrate.operators.quality.QualityGate;
-import dev.substrate.operators.quality.QualityOutcome;
 import dev.substrate.operators.quality.QualityReportAggregator;
 import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
@@ -21,9 +21,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The CEL quality rules of each event type ({@code rules/<Type>.rules.yaml}), applied by a {@link
- * QualityGate} per type; the outcomes of all gates are counted per window into the {@code
- * quality_report} table. Refused records are dead letters holding the record as plain Avro binary
- * of the current schema (their PII is tokenized on the way to the {@code dead_letters} table).
+ * QualityGate} per type; each gate's verdicts are summed per window in its own subtasks and only
+ * those partial counts are merged into the {@code quality_report} table ({@link
+ * QualityReportAggregator}), which keeps counting records the ingest let through late. Refused
+ * records are dead letters holding the record as plain Avro binary of the current schema (their PII
+ * is tokenized on the way to the {@code dead_letters} table).
  */
 public final class RuleQualityStep implements QualityStep {
 
@@ -34,11 +36,19 @@ public final class RuleQualityStep implements QualityStep {
 
     private final LakeCatalogConfig catalog;
     private final Duration reportWindow;
-    private final List<DataStream<QualityOutcome>> outcomes = new ArrayList<>();
+    private final Duration allowedLateness;
+    private final List<DataStream<QualityCounts>> partials = new ArrayList<>();
 
-    public RuleQualityStep(LakeCatalogConfig catalog, Duration reportWindow) {
+    /**
+     * @param reportWindow the report's tumbling window
+     * @param allowedLateness the ingest's allowed lateness: records this late still reach the gates
+     *     and are counted as updates of their windows
+     */
+    public RuleQualityStep(
+            LakeCatalogConfig catalog, Duration reportWindow, Duration allowedLateness) {
         this.catalog = catalog;
         this.reportWindow = reportWindow;
+        this.allowedLateness = allowedLateness;
     }
 
     @Override
@@ -46,26 +56,34 @@ public final class RuleQualityStep implements QualityStep {
             DataStream<T> records, EventType type, Class<T> recordClass) {
         // Loaded (and so checked) when the job is built: a broken rule file fails the start.
         RuleSet rules = RuleSet.load(recordClass.getSimpleName());
+        QualityGate<T> gate = new QualityGate<>(recordClass, rules, type.topic());
         SingleOutputStreamOperator<T> passed =
-                records.process(new QualityGate<>(recordClass, rules, type.topic()))
+                records.process(gate)
                         .returns(new AvroTypeInfo<>(recordClass))
                         .uid("quality-" + type.tableName())
                         .name("quality rules " + type.tableName());
-        outcomes.add(passed.getSideOutput(QualityGate.OUTCOMES));
+        partials.add(
+                QualityReportAggregator.countLocally(
+                        passed.getSideOutput(QualityGate.VERDICTS),
+                        gate,
+                        reportWindow,
+                        "quality-counts-" + type.tableName()));
         DataStream<DeadLetter> refused = passed.getSideOutput(QualityGate.DEAD_LETTERS);
         return new Checked<>(passed, refused);
     }
 
     @Override
     public void complete(StreamExecutionEnvironment env) {
-        if (outcomes.isEmpty()) {
+        if (partials.isEmpty()) {
             return;
         }
-        DataStream<QualityOutcome> all = outcomes.get(0);
-        for (int i = 1; i < outcomes.size(); i++) {
-            all = all.union(outcomes.get(i));
+        DataStream<QualityCounts> all = partials.get(0);
+        for (int i = 1; i < partials.size(); i++) {
+            all = all.union(partials.get(i));
         }
         IcebergLakeSink.append(
-                QualityReportAggregator.report(all, reportWindow), catalog, QUALITY_REPORT);
+                QualityReportAggregator.report(all, reportWindow, allowedLateness),
+                catalog,
+                QUALITY_REPORT);
     }
 }

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Flink MiniCluster with its web UI on the loopback interface, for the local run: submits one
- * job, and stops it with a final savepoint so that every sink commits what it has.
+ * job, and stops it with a final savepoint (drained or not) so that every sink commits what it has.
  */
 public final class LocalFlinkCluster implements AutoCloseable {
 
@@ -73,14 +73,16 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     /**
      * Submits the job built in {@code env}, restoring its state from {@code savepoint} when one is
-     * given.
+     * given; state of operators the job no longer has is skipped.
      */
     public JobID submit(StreamExecutionEnvironment env, String jobName, @Nullable String savepoint)
             throws Exception {
         var graph = env.getStreamGraph();
         graph.setJobName(jobName);
         if (savepoint != null) {
-            graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, false));
+            // A local data directory outlives code changes: state of operators that no longer
+            // exist (Flink logs each) is left behind rather than refusing to start.
+            graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, true));
         }
         jobId = cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
         return jobId;
@@ -94,15 +96,20 @@ public final class LocalFlinkCluster implements AutoCloseable {
      * Stops the running job with a final savepoint: sources stop, every sink commits what it holds,
      * then the job finishes. Returns the savepoint path. A job still starting cannot take a
      * savepoint yet, so this retries until {@code timeout}.
+     *
+     * @param drain advance event time to the end first (as {@code flink stop --drain}): every
+     *     window fires and is written, for a batch that is complete. Without it, open windows stay
+     *     in the savepoint and fire in the next run.
      */
-    public String stopWithSavepoint(Duration timeout) throws Exception {
+    public String stopWithSavepoint(Duration timeout, boolean drain) throws Exception {
         long giveUp = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
                 return cluster.stopWithSavepoint(
                                 jobId,
                                 savepointDir.toUri().toString(),
-                                false,
+                                // MiniCluster: true = TERMINATE_WITH_SAVEPOINT, i.e. drain.
+                                drain,
                                 SavepointFormatType.CANONICAL)
                         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {

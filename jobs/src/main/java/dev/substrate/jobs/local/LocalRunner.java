@@ -3,6 +3,7 @@ package dev.substrate.jobs.local;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
+import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,6 +43,17 @@ import org.apache.iceberg.catalog.Catalog;
 public final class LocalRunner {
 
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+
+    /** How far in the past sample event time starts on a fresh data directory. */
+    private static final Duration SAMPLE_TIME_BEHIND = Duration.ofHours(6);
+
+    /**
+     * The gap between the last run's latest reported window and the next run's first event: past
+     * every window the last run may have fired (5-minute sliding telemetry windows, a report window
+     * not yet closed at a plain stop, out-of-orderness), so no window fires twice.
+     */
+    static final Duration RESUME_GAP = Duration.ofMinutes(10);
+
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(90);
 
     private final LocalSettings settings;
@@ -78,10 +91,23 @@ public final class LocalRunner {
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
 
         String resumeFrom = LastSavepoint.read(dataDir);
-        // Sample event time starts in the past, so a run of any length stays clear of the
-        // future-timestamp rule; the trace comes first and ends before the fleet begins.
-        Instant sampleStart =
-                Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS);
+        H100TraceReplay trace = loadTrace();
+        Duration traceSpan =
+                trace == null ? Duration.ZERO : trace.traceDuration().plus(TRACE_BEFORE_FLEET);
+        Instant now = Instant.now();
+        Instant lastReported = resumeFrom == null ? null : lastReportedWindowEnd(dataDir, now);
+        Instant sampleStart = sampleStart(now, lastReported, traceSpan);
+        if (lastReported != null) {
+            out.printf(
+                    "Sample time:      continues after the last run's (%s), so no window fires"
+                            + " twice%n",
+                    lastReported);
+            if (sampleStart.isAfter(now.minus(Duration.ofHours(1)))) {
+                out.println(
+                        "                  (sample time is catching up with the clock: start"
+                                + " with a fresh --data-dir soon)");
+            }
+        }
         try (LocalServices services = LocalServices.start(settings, dataDir, out);
                 SchemaRegistryClient registry =
                         new SchemaRegistryClient(
@@ -106,8 +132,10 @@ public final class LocalRunner {
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
 
+            long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
+
             out.printf("Flink web UI:     %s%n", flink.webUi());
-            replayRealTrace(producer, sampleStart);
+            replayRealTrace(producer, trace, sampleStart);
             StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
             SubstrateJob.build(env, config, null);
             if (resumeFrom != null) {
@@ -134,14 +162,23 @@ public final class LocalRunner {
             producing.join(TimeUnit.SECONDS.toMillis(30));
             out.println("Stopping: producer stopped; waiting until the lake has every record...");
             awaitCaughtUp(flink, lakeProgress, rowsBefore, producer.report(), started);
+            // A bounded batch is complete: drain, so every window fires and the quality report
+            // and the telemetry windows are whole. A streaming run keeps its open windows in the
+            // savepoint; the next run's sample time starts after them either way.
+            boolean drain = settings.events() != null;
             out.println(
-                    "Taking a final savepoint, so every table commits and the next run resumes"
-                            + " here...");
-            String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2));
+                    drain
+                            ? "Draining (every window fires) and taking a final savepoint, so"
+                                    + " every table commits and the next run resumes here..."
+                            : "Taking a final savepoint, so every table commits and the next run"
+                                    + " resumes here...");
+            String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
             LastSavepoint.write(dataDir, savepoint);
             return RunSummary.read(
                     catalog,
                     rowsBefore,
+                    qualityBefore,
+                    drain,
                     producer.report(),
                     dataDir,
                     Duration.ofNanos(System.nanoTime() - started));
@@ -156,21 +193,63 @@ public final class LocalRunner {
         return resumeFrom == null ? settings.seed() : settings.seed() + resumeFrom.hashCode();
     }
 
-    /** The real H100 trace goes first, on its own lab cluster, ending before the fleet starts. */
-    private void replayRealTrace(SampleEventProducer producer, Instant fleetStart) {
+    /** The trace replay goes this long before the synthetic fleet starts. */
+    private static final Duration TRACE_BEFORE_FLEET = Duration.ofMinutes(1);
+
+    /**
+     * Where the synthetic fleet's event time starts: {@link #SAMPLE_TIME_BEHIND} ago (so a run of
+     * any length stays clear of the future-timestamp rule), or, when resuming, after the last run's
+     * reported windows by {@link #RESUME_GAP} plus the trace that goes first: a run that resumes
+     * never sends events into windows the last one fired.
+     */
+    static Instant sampleStart(Instant now, @Nullable Instant lastReported, Duration traceSpan) {
+        Instant start = now.minus(SAMPLE_TIME_BEHIND);
+        if (lastReported != null) {
+            Instant afterLast = lastReported.plus(RESUME_GAP).plus(traceSpan);
+            if (afterLast.isAfter(start)) {
+                start = afterLast;
+            }
+        }
+        // Whole minutes: the sample windows line up with the report's and telemetry's.
+        Instant minute = start.truncatedTo(ChronoUnit.MINUTES);
+        return minute.isBefore(start) ? minute.plus(Duration.ofMinutes(1)) : minute;
+    }
+
+    /** How far the last run's quality report got in event time (not counting future windows). */
+    @Nullable
+    private static Instant lastReportedWindowEnd(Path dataDir, Instant now) throws IOException {
+        Catalog lake = SubstrateJob.catalog(lakeOnlyConfig(dataDir)).catalogLoader().loadCatalog();
         try {
-            H100TraceReplay replay =
-                    H100TraceReplay.load(H100TraceReplay.locateTrace(), "us-east-1", "lab-h100");
-            Instant traceStart =
-                    fleetStart.minus(replay.traceDuration()).minus(Duration.ofMinutes(1));
-            producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(traceStart)));
-            out.printf(
-                    "Sample data:      the real H100 trace (%d readings), then a synthetic fleet,"
-                            + " workload requests, audit and enterprise events, %.1f%% broken%n",
-                    replay.trace().size(), settings.badFraction() * 100);
+            return new LakeProgress(lake).lastReportedWindowEnd(now);
+        } finally {
+            if (lake instanceof java.io.Closeable closeable) {
+                closeable.close();
+            }
+        }
+    }
+
+    @Nullable
+    private H100TraceReplay loadTrace() {
+        try {
+            return H100TraceReplay.load(H100TraceReplay.locateTrace(), "us-east-1", "lab-h100");
         } catch (IOException e) {
             out.println("Sample data:      synthetic only (" + e.getMessage() + ")");
+            return null;
         }
+    }
+
+    /** The real H100 trace goes first, on its own lab cluster, ending before the fleet starts. */
+    private void replayRealTrace(
+            SampleEventProducer producer, @Nullable H100TraceReplay replay, Instant fleetStart) {
+        if (replay == null) {
+            return;
+        }
+        Instant traceStart = fleetStart.minus(replay.traceDuration()).minus(TRACE_BEFORE_FLEET);
+        producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(traceStart)));
+        out.printf(
+                "Sample data:      the real H100 trace (%d readings), then a synthetic fleet,"
+                        + " workload requests, audit and enterprise events, %.1f%% broken%n",
+                replay.trace().size(), settings.badFraction() * 100);
     }
 
     private String stopHint() {
@@ -245,6 +324,19 @@ public final class LocalRunner {
         out.println(line);
     }
 
+    /** Just the lake catalog's options, to read the lake before the services start. */
+    private static Configuration lakeOnlyConfig(Path dataDir) {
+        Map<String, String> options = new LinkedHashMap<>();
+        lakeOptions(options, dataDir);
+        return Configuration.fromMap(options);
+    }
+
+    private static void lakeOptions(Map<String, String> options, Path dataDir) {
+        options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
+        options.put(
+                SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
+    }
+
     private Configuration jobConfig(LocalServices services, Path dataDir) {
         Map<String, String> options = new LinkedHashMap<>();
         options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
@@ -253,9 +345,7 @@ public final class LocalRunner {
         options.put(
                 SubstrateOptions.CHECKPOINT_INTERVAL.key(),
                 settings.checkpointInterval().toMillis() + " ms");
-        options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
-        options.put(
-                SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
+        lakeOptions(options, dataDir);
         // The local run tokenizes PII with a key kept in the data directory (generated once).
         options.put(SubstrateOptions.PII_MODE.key(), PiiMode.LOCAL.name());
         options.put(SubstrateOptions.PII_KEY_FILE.key(), dataDir.resolve("pii.key").toString());

@@ -1,11 +1,16 @@
 package dev.substrate.jobs.local;
 
+import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.schemas.EventType;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sources.samples.ProducerReport;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.iceberg.catalog.Catalog;
@@ -13,24 +18,58 @@ import org.apache.iceberg.data.Record;
 
 /**
  * What a local run did, read back from the Iceberg tables after the job stopped: rows per table,
- * dead letters per reason, whether every produced record is accounted for, and where the data
- * lives.
+ * dead letters per reason, quality counts per source and rule, whether every produced record is
+ * accounted for, and where the data lives.
+ *
+ * @param qualityPerRule this run's {@code quality_report} rows summed per source and rule, sorted
+ *     by source, then most failures first
+ * @param qualityComplete whether the job was drained, so every report window was closed and
+ *     written; otherwise windows still open are reported by the next run
  */
 public record RunSummary(
         Map<String, Long> rowsPerTable,
         Map<String, Long> rowsAddedPerTable,
         Map<String, Long> deadLettersPerReason,
+        List<RuleQuality> qualityPerRule,
+        boolean qualityComplete,
         ProducerReport produced,
         Path dataDir,
         Duration wallTime) {
 
+    /** How the records of one source fared against one rule, summed over report windows. */
+    public record RuleQuality(
+            String source,
+            String rule,
+            String severity,
+            String action,
+            long evaluated,
+            long failed,
+            long tagged,
+            long deadLettered) {
+
+        RuleQuality plus(RuleQuality other) {
+            return new RuleQuality(
+                    source,
+                    rule,
+                    severity,
+                    action,
+                    evaluated + other.evaluated,
+                    failed + other.failed,
+                    tagged + other.tagged,
+                    deadLettered + other.deadLettered);
+        }
+    }
+
     static RunSummary read(
             Catalog catalog,
             Map<String, Long> rowsBefore,
+            long qualitySnapshotBefore,
+            boolean qualityComplete,
             ProducerReport produced,
             Path dataDir,
             Duration wallTime) {
-        Map<String, Long> rows = new LakeProgress(catalog).rowsPerTable();
+        LakeProgress lake = new LakeProgress(catalog);
+        Map<String, Long> rows = lake.rowsPerTable();
         Map<String, Long> added = new TreeMap<>();
         rows.forEach(
                 (table, count) -> added.put(table, count - rowsBefore.getOrDefault(table, 0L)));
@@ -42,7 +81,45 @@ public record RunSummary(
                 perReason.merge(rule == null ? reason : reason + " " + rule, 1L, Long::sum);
             }
         }
-        return new RunSummary(rows, added, perReason, produced, dataDir, wallTime);
+        List<RuleQuality> quality =
+                qualityPerRule(
+                        lake.rowsAddedAfter(
+                                RuleQualityStep.QUALITY_REPORT.name(), qualitySnapshotBefore));
+        return new RunSummary(
+                rows, added, perReason, quality, qualityComplete, produced, dataDir, wallTime);
+    }
+
+    /** Sums report rows (every window and revision) per source and rule. */
+    static List<RuleQuality> qualityPerRule(List<Record> reportRows) {
+        Map<String, RuleQuality> sums = new LinkedHashMap<>();
+        for (Record row : reportRows) {
+            RuleQuality one =
+                    new RuleQuality(
+                            String.valueOf(row.getField("source")),
+                            String.valueOf(row.getField("rule")),
+                            String.valueOf(row.getField("severity")),
+                            String.valueOf(row.getField("action")),
+                            (Long) row.getField("evaluated"),
+                            (Long) row.getField("failed"),
+                            (Long) row.getField("tagged"),
+                            (Long) row.getField("dead_lettered"));
+            sums.merge(one.source() + '\u0000' + one.rule(), one, RuleQuality::plus);
+        }
+        List<RuleQuality> sorted = new ArrayList<>(sums.values());
+        sorted.sort(
+                Comparator.comparing(RuleQuality::source)
+                        .thenComparing(RuleQuality::failed, Comparator.reverseOrder())
+                        .thenComparing(RuleQuality::rule));
+        return List.copyOf(sorted);
+    }
+
+    /** Records the quality rules evaluated this run, per source (every rule sees each record). */
+    public Map<String, Long> evaluatedPerSource() {
+        Map<String, Long> evaluated = new TreeMap<>();
+        for (RuleQuality q : qualityPerRule) {
+            evaluated.merge(q.source(), q.evaluated(), Math::max);
+        }
+        return evaluated;
     }
 
     /** Rows this run added to the event tables, which must equal the good records produced. */
@@ -78,6 +155,69 @@ public record RunSummary(
         return rowsAdded() == produced.good() + produced.bad();
     }
 
+    private void printQuality(PrintStream out) {
+        out.println(
+                qualityComplete
+                        ? "Quality rules this run (quality_report, every window closed and"
+                                + " written):"
+                        : "Quality rules this run (quality_report, closed windows only: windows"
+                                + " still open are reported by the next run):");
+        if (qualityPerRule.isEmpty()) {
+            out.println("  no report rows");
+            return;
+        }
+        int width =
+                Math.max(
+                        16,
+                        2
+                                + qualityPerRule.stream()
+                                        .mapToInt(q -> q.rule().length())
+                                        .max()
+                                        .orElse(0));
+        String header = "  %-" + width + "s %-6s %10s %9s %9s %13s%n";
+        String line = "    %-" + (width - 2) + "s %-6s %,10d %,9d %,9d %,13d%n";
+        out.printf(
+                header,
+                "source / rule",
+                "action",
+                "evaluated",
+                "failed",
+                "tagged",
+                "dead-lettered");
+        Map<String, Long> evaluated = evaluatedPerSource();
+        String source = null;
+        int quiet = 0;
+        for (RuleQuality q : qualityPerRule) {
+            if (!q.source().equals(source)) {
+                printQuiet(out, quiet);
+                quiet = 0;
+                source = q.source();
+                long rules =
+                        qualityPerRule.stream().filter(r -> r.source().equals(q.source())).count();
+                out.printf("  %s: %,d records, %d rules%n", source, evaluated.get(source), rules);
+            }
+            if (q.failed() == 0) {
+                quiet++;
+                continue;
+            }
+            out.printf(
+                    line,
+                    q.rule(),
+                    q.action(),
+                    q.evaluated(),
+                    q.failed(),
+                    q.tagged(),
+                    q.deadLettered());
+        }
+        printQuiet(out, quiet);
+    }
+
+    private static void printQuiet(PrintStream out, int rules) {
+        if (rules > 0) {
+            out.printf("    (%d %s without failures)%n", rules, rules == 1 ? "rule" : "rules");
+        }
+    }
+
     public void print(PrintStream out) {
         out.println();
         out.println("══ Substrate local run: summary ══════════════════════════════════════");
@@ -98,6 +238,8 @@ public record RunSummary(
         }
         deadLettersPerReason.forEach(
                 (reason, count) -> out.printf("  %-60s %,10d%n", reason, count));
+        out.println();
+        printQuality(out);
         out.println();
         long other = rowsAdded() - goodRowsAdded() - deadLettersAdded();
         String landed =

@@ -10,6 +10,7 @@ import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
 import dev.substrate.operators.pii.PiiFields;
+import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -71,6 +72,12 @@ class GovernedIngestITCase {
     private static final int SAME_DUPLICATES = 5;
     private static final int CONFLICTING_DUPLICATES = 2;
     private static final int LATE = 4;
+
+    /**
+     * Behind the watermark but within the allowed lateness: kept, and counted late in the report.
+     */
+    private static final int BEHIND = 3;
+
     private static final int GOOD_AUDIT = 20;
     private static final int FUTURE_AUDIT = 5;
     private static final int UNDECODABLE_AUDIT = 2;
@@ -123,7 +130,8 @@ class GovernedIngestITCase {
                         + FUTURE
                         + SAME_DUPLICATES
                         + CONFLICTING_DUPLICATES
-                        + LATE;
+                        + LATE
+                        + BEHIND;
         int auditTotal = GOOD_AUDIT + FUTURE_AUDIT + UNDECODABLE_AUDIT;
 
         try (SchemaRegistryClient client =
@@ -220,12 +228,20 @@ class GovernedIngestITCase {
                 conflicting.setUtilizationPct(99.0);
                 producer.send(gpuTopic, conflicting.getGpuUuid(), gpuEncoder.encode(conflicting));
             }
+            // Phase 3, once the report has closed the first window: records of that window, new
+            // ones, behind the watermark by about two minutes, well within the allowed lateness.
+            GovernanceTestKit.awaitRows(
+                    catalog, RuleQualityStep.QUALITY_REPORT.name(), 1, Duration.ofSeconds(60));
+            for (int i = 0; i < BEHIND; i++) {
+                GpuSample behind = gpu("g-behind-" + i, t0.plusSeconds(i), 1);
+                producer.send(gpuTopic, behind.getGpuUuid(), gpuEncoder.encode(behind));
+            }
             job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
         }
 
         Catalog catalog = GovernanceTestKit.catalog(config);
         List<Record> gpuRows = LakeReader.readAll(catalog, EventType.GPU_SAMPLE.tableName());
-        assertThat(gpuRows).hasSize(GOOD_GPU);
+        assertThat(gpuRows).hasSize(GOOD_GPU + BEHIND);
         assertThat(gpuRows)
                 .extracting(r -> (String) r.getField("event_id"))
                 .doesNotHaveDuplicates()
@@ -297,19 +313,38 @@ class GovernedIngestITCase {
                 .as("one token per principal")
                 .hasSize(GOOD_AUDIT);
 
+        // The report: per rule, its rows (every window and revision) add up to every record that
+        // reached the gate, the ones behind the watermark included; and those came as updates.
+        int gated = GOOD_GPU + OUT_OF_RANGE + CROSS_FIELD + FUTURE + BEHIND;
+        Map<String, Long> evaluated = new TreeMap<>();
         Map<String, Long> reportDeadLettered = new TreeMap<>();
-        for (Record row : LakeReader.readAll(catalog, RuleQualityStep.QUALITY_REPORT.name())) {
-            if (gpuTopic.equals(row.getField("source"))) {
-                reportDeadLettered.merge(
-                        (String) row.getField("rule"),
-                        (Long) row.getField("dead_lettered"),
-                        Long::sum);
+        long lateUpdates = 0;
+        List<Record> report = LakeReader.readAll(catalog, RuleQualityStep.QUALITY_REPORT.name());
+        for (Record row : report) {
+            if (!gpuTopic.equals(row.getField("source"))) {
+                continue;
+            }
+            String rule = (String) row.getField("rule");
+            evaluated.merge(rule, (Long) row.getField("evaluated"), Long::sum);
+            reportDeadLettered.merge(rule, (Long) row.getField("dead_lettered"), Long::sum);
+            int revision = (Integer) row.getField("revision");
+            assertThat(revision).as("no partial came after the allowed lateness").isNotNegative();
+            if (revision > 0 && rule.equals("utilization_is_percentage")) {
+                lateUpdates += (Long) row.getField("evaluated");
             }
         }
+        assertThat(evaluated).hasSize(RuleSet.load("GpuSample").rules().size());
+        assertThat(evaluated.values()).as("records evaluated, per rule").containsOnly((long) gated);
+        assertThat(lateUpdates).as("counted in late updates of a closed window").isEqualTo(BEHIND);
         assertThat(reportDeadLettered)
                 .containsEntry("utilization_is_percentage", (long) OUT_OF_RANGE)
                 .containsEntry("memory_used_within_total", (long) CROSS_FIELD)
                 .containsEntry("timestamp_not_in_future", (long) FUTURE);
+        assertThat(report.stream().filter(r -> auditTopic.equals(r.getField("source"))))
+                .allSatisfy(
+                        r ->
+                                assertThat((Long) r.getField("evaluated"))
+                                        .isLessThanOrEqualTo(GOOD_AUDIT + FUTURE_AUDIT));
     }
 
     @Test

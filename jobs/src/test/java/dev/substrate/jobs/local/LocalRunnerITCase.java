@@ -3,11 +3,20 @@ package dev.substrate.jobs.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
+import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.sinks.lake.LakeReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,19 +51,67 @@ class LocalRunnerITCase {
                         DeadLetterReason.SCHEMA_RESOLUTION_FAILED.name());
         String printed = firstOutput.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("Flink web UI:     http://127.0.0.1:");
+        assertQualityAddsUp(first);
+        assertThat(printed)
+                .contains("Quality rules this run (quality_report, every window closed")
+                .contains("substrate.gpu-samples: ");
         assertThat(LastSavepoint.read(dataDir.toAbsolutePath())).isNotNull();
 
         ByteArrayOutputStream secondOutput = new ByteArrayOutputStream();
         RunSummary second = run(1_000, secondOutput);
 
         String secondPrinted = secondOutput.toString(StandardCharsets.UTF_8);
-        assertThat(secondPrinted).contains("Resuming from the last run's savepoint");
+        assertThat(secondPrinted)
+                .contains("Resuming from the last run's savepoint")
+                .contains("Sample time:      continues after the last run's");
         assertThat(second.accountedFor()).as(secondPrinted).isTrue();
         assertThat(second.rowsAdded()).isEqualTo(1_000 + second.produced().bad());
         long total = second.rowsPerTable().values().stream().mapToLong(Long::longValue).sum();
         assertThat(total)
                 .as("nothing read twice across runs")
                 .isEqualTo(4_000 + first.produced().bad() + second.produced().bad());
+        assertQualityAddsUp(second);
+        // The first run was drained, so all its windows fired; the second run's events start
+        // after them, so no window of the report fired twice.
+        List<String> firings = new ArrayList<>();
+        Catalog catalog = lake();
+        for (Record row : LakeReader.readAll(catalog, RuleQualityStep.QUALITY_REPORT.name())) {
+            firings.add(
+                    row.getField("window_start")
+                            + " "
+                            + row.getField("source")
+                            + " "
+                            + row.getField("rule")
+                            + " "
+                            + row.getField("revision"));
+        }
+        assertThat(firings).isNotEmpty().doesNotHaveDuplicates();
+    }
+
+    /**
+     * The report of this run counts every record that reached the rules exactly once: those that
+     * landed in an event table plus those a rule sent to dead letters.
+     */
+    private static void assertQualityAddsUp(RunSummary summary) {
+        long refusedByRules = summary.deadLettersAdded() - summary.produced().bad();
+        long evaluated =
+                summary.evaluatedPerSource().values().stream().mapToLong(Long::longValue).sum();
+        assertThat(summary.qualityComplete()).isTrue();
+        assertThat(evaluated).isEqualTo(summary.goodRowsAdded() + refusedByRules);
+        assertThat(summary.qualityPerRule())
+                .allSatisfy(
+                        q ->
+                                assertThat(q.evaluated())
+                                        .isEqualTo(summary.evaluatedPerSource().get(q.source())));
+    }
+
+    private Catalog lake() {
+        Configuration config = new Configuration();
+        config.set(SubstrateOptions.CATALOG_TYPE, "hadoop");
+        config.set(
+                SubstrateOptions.CATALOG_WAREHOUSE,
+                dataDir.toAbsolutePath().resolve("warehouse").toString());
+        return SubstrateJob.catalog(config).catalogLoader().loadCatalog();
     }
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {

@@ -22,6 +22,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -33,8 +34,9 @@ import org.apache.flink.util.OutputTag;
 /**
  * Applies the quality rules of one event type to every record: a record failing any {@link
  * Action#DLQ} rule goes to {@link #DEAD_LETTERS}; otherwise it goes on, with the names of the
- * failed {@link Action#TAG} rules in its {@code quality_tags}. Every rule's verdict on every record
- * goes to {@link #OUTCOMES} for the quality report, and to the metrics {@code
+ * failed {@link Action#TAG} rules in its {@code quality_tags}. Every record's verdict, the bitmask
+ * of the rules it failed, goes to {@link #VERDICTS} for the quality report ({@link
+ * QualityReportAggregator}); every rule counts into the metrics {@code
  * quality.<rule>.passed|failed|tagged|dead_lettered}.
  *
  * <pre>{@code
@@ -43,11 +45,12 @@ import org.apache.flink.util.OutputTag;
  *             EventType.GPU_SAMPLE.topic()))
  *         .uid("quality-gpu-samples");
  * DataStream<DeadLetter> refused = kept.getSideOutput(QualityGate.DEAD_LETTERS);
- * DataStream<QualityOutcome> outcomes = kept.getSideOutput(QualityGate.OUTCOMES);
+ * DataStream<Long> verdicts = kept.getSideOutput(QualityGate.VERDICTS);
  * }</pre>
  *
  * <p>Rules see {@code now} as the operator's processing time. Rules are compiled once, in {@link
- * #open}. The gate keeps no state.
+ * #open}. The gate keeps no state. Per record it allocates nothing for the report: a record that
+ * passes every rule sends the cached {@code Long} 0, and only failures touch per-rule counters.
  */
 public final class QualityGate<T extends SpecificRecord> extends ProcessFunction<T, T>
         implements ResultTypeQueryable<T> {
@@ -58,9 +61,16 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("quality-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
-    /** One outcome per rule and record, for {@link QualityReportAggregator}. */
-    public static final OutputTag<QualityOutcome> OUTCOMES =
-            new OutputTag<>("quality-outcomes", TypeInformation.of(QualityOutcome.class));
+    /**
+     * One verdict per record, with the record's timestamp: bit {@code i} is set when rule {@code i}
+     * (in file order) failed, 0 when all passed. For {@link QualityReportAggregator}.
+     */
+    public static final OutputTag<Long> VERDICTS = new OutputTag<>("quality-verdicts", Types.LONG);
+
+    /** The most rules one gate applies: one bit of a verdict each. */
+    public static final int MAX_RULES = Long.SIZE;
+
+    private static final Long ALL_PASSED = 0L;
 
     /** The field TAG results are written to when no {@link TagWriter} is given. */
     public static final String QUALITY_TAGS_FIELD = "quality_tags";
@@ -86,6 +96,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     private transient RuleEvaluator evaluator;
     private transient List<Rule> rules;
     private transient Counters[] counters;
+    private transient Counter evaluated;
     private transient int eventIdPos;
     private transient int timestampPos;
     private transient SpecificDatumWriter<T> datumWriter;
@@ -115,6 +126,15 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         this.recordClass = Objects.requireNonNull(recordClass, "recordClass");
         this.ruleSet = Objects.requireNonNull(ruleSet, "ruleSet");
         this.sourceName = Objects.requireNonNull(sourceName, "sourceName");
+        if (ruleSet.rules().size() > MAX_RULES) {
+            throw new IllegalArgumentException(
+                    ruleSet
+                            + " has "
+                            + ruleSet.rules().size()
+                            + " rules; a gate applies at most "
+                            + MAX_RULES
+                            + ": split them over two gates");
+        }
         Schema schema = SpecificData.getForClass(recordClass).getSchema(recordClass);
         if (SchemaNormalization.parsingFingerprint64(schema)
                 != SchemaNormalization.parsingFingerprint64(ruleSet.schema())) {
@@ -156,9 +176,11 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         evaluator = ruleSet.newEvaluator();
         rules = evaluator.rules();
         MetricGroup quality = getRuntimeContext().getMetricGroup().addGroup("quality");
+        evaluated = quality.counter("evaluated");
         counters = new Counters[rules.size()];
         for (int i = 0; i < rules.size(); i++) {
-            counters[i] = new Counters(quality.addGroup(rules.get(i).name()), rules.get(i));
+            counters[i] =
+                    new Counters(quality.addGroup(rules.get(i).name()), rules.get(i), evaluated);
         }
         Schema schema = ruleSet.schema();
         eventIdPos = position(schema, "event_id");
@@ -186,11 +208,23 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     @Override
     public void processElement(T record, Context ctx, Collector<T> out) {
         long now = ctx.timerService().currentProcessingTime();
-        evaluator.evaluate(record, Instant.ofEpochMilli(now));
+        int failures = evaluator.evaluate(record, Instant.ofEpochMilli(now));
+        evaluated.inc();
+        if (failures == 0) {
+            // The common case: no per-rule work, no allocation for the report.
+            if (tagWriter != null) {
+                tagWriter.write(record, new ArrayList<>(0));
+            }
+            ctx.output(VERDICTS, ALL_PASSED);
+            out.collect(record);
+            return;
+        }
         failedTags.clear();
         failedDeadLetterRules.clear();
+        long failedRules = 0;
         for (int i = 0; i < rules.size(); i++) {
             if (!evaluator.passed(i)) {
+                failedRules |= 1L << i;
                 switch (rules.get(i).action()) {
                     case DLQ -> failedDeadLetterRules.add(i);
                     case TAG -> failedTags.add(rules.get(i).name());
@@ -199,41 +233,32 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
             }
         }
         boolean refused = !failedDeadLetterRules.isEmpty();
-        long eventTime = eventTime(record, ctx, now);
         for (int i = 0; i < rules.size(); i++) {
-            Rule rule = rules.get(i);
-            QualityOutcome.Result result;
-            if (evaluator.passed(i)) {
-                result = QualityOutcome.Result.PASSED;
-            } else if (rule.action() == Action.DLQ) {
-                result = QualityOutcome.Result.DEAD_LETTERED;
-            } else if (rule.action() == Action.TAG && !refused) {
-                result = QualityOutcome.Result.TAGGED;
-            } else {
-                result = QualityOutcome.Result.FAILED;
+            if ((failedRules & (1L << i)) != 0) {
+                counters[i].countFailure(refused);
             }
-            counters[i].count(result);
-            ctx.output(
-                    OUTCOMES,
-                    new QualityOutcome(
-                            sourceName,
-                            rule.name(),
-                            rule.severity(),
-                            rule.action(),
-                            result,
-                            1,
-                            eventTime));
         }
+        ctx.output(VERDICTS, failedRules);
         if (tagWriter != null) {
             // The field belongs to the ingest: whatever a producer put there is replaced.
             // A fresh list: downstream stages may add their own tags to it.
             tagWriter.write(record, new ArrayList<>(failedTags));
         }
         if (refused) {
-            ctx.output(DEAD_LETTERS, deadLetter(record, ctx, eventTime, now));
+            ctx.output(DEAD_LETTERS, deadLetter(record, ctx, eventTime(record, ctx, now), now));
         } else {
             out.collect(record);
         }
+    }
+
+    /** Where the records come from, as given: names the source in the report. */
+    public String sourceName() {
+        return sourceName;
+    }
+
+    /** The rules, in the order of the verdicts' bits. */
+    public RuleSet ruleSet() {
+        return ruleSet;
     }
 
     private long eventTime(T record, Context ctx, long now) {
@@ -320,33 +345,68 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
                 new AvroTypeInfo(recordClass.asSubclass(SpecificRecordBase.class));
     }
 
-    /** The metrics of one rule. */
+    /**
+     * The metrics of one rule. Only failures are counted per rule; {@code passed} is the gate's
+     * evaluated count minus the rule's failures, so a passing rule costs nothing per record.
+     */
     private static final class Counters {
-        private final Counter passed;
         private final Counter failed;
         private final Counter tagged;
         private final Counter deadLettered;
+        private final Action action;
 
-        Counters(MetricGroup group, Rule rule) {
-            passed = group.counter("passed");
+        Counters(MetricGroup group, Rule rule, Counter evaluated) {
+            action = rule.action();
             failed = group.counter("failed");
-            tagged = rule.action() == Action.TAG ? group.counter("tagged") : null;
-            deadLettered = rule.action() == Action.DLQ ? group.counter("dead_lettered") : null;
+            group.counter("passed", new DifferenceCounter(evaluated, failed));
+            tagged = action == Action.TAG ? group.counter("tagged") : null;
+            deadLettered = action == Action.DLQ ? group.counter("dead_lettered") : null;
         }
 
-        void count(QualityOutcome.Result result) {
-            switch (result) {
-                case PASSED -> passed.inc();
-                case FAILED -> failed.inc();
-                case TAGGED -> {
-                    failed.inc();
-                    tagged.inc();
-                }
-                case DEAD_LETTERED -> {
-                    failed.inc();
-                    deadLettered.inc();
-                }
+        /** The rule failed on a record; {@code refused} when a DLQ rule refused the record. */
+        void countFailure(boolean refused) {
+            failed.inc();
+            if (action == Action.DLQ) {
+                deadLettered.inc();
+            } else if (action == Action.TAG && !refused) {
+                tagged.inc();
             }
+        }
+    }
+
+    /** A read-only counter: one counter's count minus another's. */
+    private static final class DifferenceCounter implements Counter {
+        private final Counter minuend;
+        private final Counter subtrahend;
+
+        DifferenceCounter(Counter minuend, Counter subtrahend) {
+            this.minuend = minuend;
+            this.subtrahend = subtrahend;
+        }
+
+        @Override
+        public long getCount() {
+            return minuend.getCount() - subtrahend.getCount();
+        }
+
+        @Override
+        public void inc() {
+            throw new UnsupportedOperationException("derived counter");
+        }
+
+        @Override
+        public void inc(long n) {
+            throw new UnsupportedOperationException("derived counter");
+        }
+
+        @Override
+        public void dec() {
+            throw new UnsupportedOperationException("derived counter");
+        }
+
+        @Override
+        public void dec(long n) {
+            throw new UnsupportedOperationException("derived counter");
         }
     }
 }

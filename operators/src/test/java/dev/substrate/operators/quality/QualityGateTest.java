@@ -14,11 +14,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -100,25 +100,13 @@ class QualityGateTest {
         assertThat(harness.extractOutputValues()).containsExactly(QualityFixtures.h100(0));
         assertThat(harness.extractOutputValues().get(0).getQualityTags()).isEmpty();
         assertThat(deadLetters()).isEmpty();
-        assertThat(outcomes())
-                .extracting(QualityOutcome::getRule, QualityOutcome::getOutcome)
-                .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple(
-                                "utilization_is_percentage", QualityOutcome.Result.PASSED),
-                        org.assertj.core.groups.Tuple.tuple(
-                                "memory_used_within_total", QualityOutcome.Result.PASSED),
-                        org.assertj.core.groups.Tuple.tuple("hot", QualityOutcome.Result.PASSED),
-                        org.assertj.core.groups.Tuple.tuple(
-                                "mig_enabled", QualityOutcome.Result.PASSED),
-                        org.assertj.core.groups.Tuple.tuple("busy", QualityOutcome.Result.PASSED),
-                        org.assertj.core.groups.Tuple.tuple(
-                                "not_in_future", QualityOutcome.Result.PASSED));
-        assertThat(outcomes())
-                .allSatisfy(
-                        o -> {
-                            assertThat(o.getSource()).isEqualTo(TOPIC);
-                            assertThat(o.getCount()).isOne();
-                            assertThat(o.getEventTime()).isEqualTo(1_000L);
+        // One verdict per record, with the record's timestamp: no rule failed.
+        assertThat(harness.getSideOutput(QualityGate.VERDICTS))
+                .singleElement()
+                .satisfies(
+                        v -> {
+                            assertThat(v.getValue()).isZero();
+                            assertThat(v.getTimestamp()).isEqualTo(1_000L);
                         });
     }
 
@@ -146,9 +134,7 @@ class QualityGateTest {
                 .contains("utilization_pct >= 0.0 && utilization_pct <= 100.0")
                 .contains("with utilization_pct=130.5");
         assertThat(decode(dead.getOriginalValue())).isEqualTo(bad);
-        assertThat(outcomeOf("utilization_is_percentage"))
-                .isEqualTo(QualityOutcome.Result.DEAD_LETTERED);
-        assertThat(outcomeOf("memory_used_within_total")).isEqualTo(QualityOutcome.Result.PASSED);
+        assertThat(failedRules()).containsExactly("utilization_is_percentage");
     }
 
     @Test
@@ -177,11 +163,13 @@ class QualityGateTest {
                                             "; rule memory_used_within_total (CRITICAL",
                                             "with memory_used_mib=90000, memory_total_mib=81559");
                         });
+        assertThat(failedRules())
+                .containsExactly(
+                        "utilization_is_percentage", "memory_used_within_total", "hot", "busy");
         // The TAG rule failed too, but the record was not kept, so nothing was tagged.
-        assertThat(outcomeOf("hot")).isEqualTo(QualityOutcome.Result.FAILED);
-        assertThat(outcomeOf("busy")).isEqualTo(QualityOutcome.Result.FAILED);
-        assertThat(outcomeOf("memory_used_within_total"))
-                .isEqualTo(QualityOutcome.Result.DEAD_LETTERED);
+        assertThat(metric("hot", "failed")).isEqualTo(1);
+        assertThat(metric("hot", "tagged")).isZero();
+        assertThat(metric("memory_used_within_total", "dead_lettered")).isEqualTo(1);
     }
 
     @Test
@@ -200,8 +188,9 @@ class QualityGateTest {
                             assertThat(kept.getQualityTags()).containsExactly("hot", "mig_enabled");
                             assertThat(kept.getTemperatureC()).isEqualTo(93.0);
                         });
-        assertThat(outcomeOf("hot")).isEqualTo(QualityOutcome.Result.TAGGED);
-        assertThat(outcomeOf("mig_enabled")).isEqualTo(QualityOutcome.Result.TAGGED);
+        assertThat(failedRules()).containsExactly("hot", "mig_enabled");
+        assertThat(metric("hot", "tagged")).isEqualTo(1);
+        assertThat(metric("mig_enabled", "tagged")).isEqualTo(1);
     }
 
     @Test
@@ -228,7 +217,8 @@ class QualityGateTest {
         assertThat(harness.extractOutputValues()).containsExactly(idle);
         assertThat(harness.extractOutputValues().get(0).getQualityTags()).isEmpty();
         assertThat(deadLetters()).isEmpty();
-        assertThat(outcomeOf("busy")).isEqualTo(QualityOutcome.Result.FAILED);
+        assertThat(failedRules()).containsExactly("busy");
+        assertThat(metric("busy", "failed")).isEqualTo(1);
     }
 
     @Test
@@ -249,14 +239,33 @@ class QualityGateTest {
     }
 
     @Test
-    void outcomesUseTheRecordsTimestampFieldWhenTheStreamHasNoTimestamps() throws Exception {
+    void deadLettersUseTheRecordsTimestampFieldWhenTheStreamHasNoTimestamps() throws Exception {
         open(new QualityGate<>(GpuSample.class, rules(), TOPIC));
+        GpuSample bad =
+                GpuSample.newBuilder(QualityFixtures.h100(0)).setUtilizationPct(101.0).build();
 
-        harness.processElement(new StreamRecord<>(QualityFixtures.h100(0)));
+        harness.processElement(new StreamRecord<>(bad));
 
-        assertThat(outcomes())
-                .extracting(QualityOutcome::getEventTime)
-                .containsOnly(QualityFixtures.h100(0).getTimestamp().toEpochMilli());
+        assertThat(deadLetters())
+                .extracting(DeadLetter::getSourceTimestamp)
+                .containsExactly(bad.getTimestamp());
+    }
+
+    @Test
+    void refusesMoreRulesThanAVerdictHasBits() {
+        StringBuilder yaml = new StringBuilder("event_type: GpuSample\nrules:\n");
+        for (int i = 0; i <= QualityGate.MAX_RULES; i++) {
+            yaml.append("  - name: r")
+                    .append(i)
+                    .append(
+                            "\n    doc: d.\n    expression: utilization_pct >= 0.0\n"
+                                    + "    severity: INFO\n    action: NONE\n");
+        }
+        RuleSet many = RuleSet.parse(yaml.toString(), "many.rules.yaml");
+
+        assertThatThrownBy(() -> new QualityGate<>(GpuSample.class, many, TOPIC))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has 65 rules; a gate applies at most 64");
     }
 
     @Test
@@ -281,6 +290,8 @@ class QualityGateTest {
         assertThat(metric("busy", "passed")).isEqualTo(3);
         assertThat(metric("not_in_future", "passed")).isEqualTo(4);
         assertThat(metrics).doesNotContainKey("quality.busy.tagged");
+        assertThat(values(harness.getSideOutput(QualityGate.VERDICTS)))
+                .containsExactly(0L, 1L << 4, 1L << 2, 1L);
     }
 
     @Test
@@ -343,7 +354,7 @@ class QualityGateTest {
 
         assertThat(gate.getProducedType()).isInstanceOf(AvroTypeInfo.class);
         assertThat(QualityGate.DEAD_LETTERS.getTypeInfo()).isInstanceOf(AvroTypeInfo.class);
-        assertThat(QualityGate.OUTCOMES.getTypeInfo()).isInstanceOf(PojoTypeInfo.class);
+        assertThat(QualityGate.VERDICTS.getTypeInfo()).isEqualTo(Types.LONG);
         assertThat(TypeInformation.of(QualityCounts.class)).isInstanceOf(PojoTypeInfo.class);
     }
 
@@ -391,18 +402,18 @@ class QualityGateTest {
         return values(harness.getSideOutput(QualityGate.DEAD_LETTERS));
     }
 
-    private List<QualityOutcome> outcomes() {
-        return values(harness.getSideOutput(QualityGate.OUTCOMES));
-    }
-
-    private QualityOutcome.Result outcomeOf(String rule) {
-        List<QualityOutcome.Result> results =
-                outcomes().stream()
-                        .filter(o -> o.getRule().equals(rule))
-                        .map(QualityOutcome::getOutcome)
-                        .collect(Collectors.toList());
-        assertThat(results).as("outcomes of %s", rule).hasSize(1);
-        return results.get(0);
+    /** The names of the rules the only verdict says failed, in rule order. */
+    private List<String> failedRules() {
+        List<Long> verdicts = values(harness.getSideOutput(QualityGate.VERDICTS));
+        assertThat(verdicts).hasSize(1);
+        List<String> names = new ArrayList<>();
+        List<Rule> rules = rules().rules();
+        for (int i = 0; i < rules.size(); i++) {
+            if ((verdicts.get(0) & (1L << i)) != 0) {
+                names.add(rules.get(i).name());
+            }
+        }
+        return names;
     }
 
     private static <X> List<X> values(Iterable<StreamRecord<X>> records) {

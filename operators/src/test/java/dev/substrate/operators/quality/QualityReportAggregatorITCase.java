@@ -93,17 +93,19 @@ class QualityReportAggregatorITCase {
                                         .withTimestampAssigner(
                                                 (s, previous) -> s.getTimestamp().toEpochMilli()))
                         .rebalance();
+        QualityGate<GpuSample> gate =
+                new QualityGate<>(GpuSample.class, RuleSet.parse(RULES, "it.rules.yaml"), TOPIC);
         SingleOutputStreamOperator<GpuSample> kept =
-                input.process(
-                                new QualityGate<>(
-                                        GpuSample.class,
-                                        RuleSet.parse(RULES, "it.rules.yaml"),
-                                        TOPIC))
-                        .uid("quality-gate")
-                        .name("Quality gate");
+                input.process(gate).uid("quality-gate").name("Quality gate");
         DataStream<QualityReport> report =
                 QualityReportAggregator.report(
-                        kept.getSideOutput(QualityGate.OUTCOMES), Duration.ofMinutes(1));
+                        QualityReportAggregator.countLocally(
+                                kept.getSideOutput(QualityGate.VERDICTS),
+                                gate,
+                                Duration.ofMinutes(1),
+                                "quality-counts"),
+                        Duration.ofMinutes(1),
+                        Duration.ZERO);
 
         List<QualityReport> rows = new ArrayList<>();
         try (CloseableIterator<QualityReport> it = report.executeAndCollect("quality report")) {
@@ -117,6 +119,7 @@ class QualityReportAggregatorITCase {
             assertThat(Duration.between(r.getWindowStart(), r.getWindowEnd()))
                     .isEqualTo(Duration.ofMinutes(1));
             assertThat(r.getEvaluated()).isEqualTo(r.getPassed() + r.getFailed());
+            assertThat(r.getRevision()).as("in order: no late updates").isZero();
             long minute = Duration.between(T0, r.getWindowStart()).toMinutes();
             long[] previous =
                     counts.put(

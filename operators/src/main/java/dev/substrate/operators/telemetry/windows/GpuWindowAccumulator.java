@@ -1,6 +1,7 @@
 package dev.substrate.operators.telemetry.windows;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.windows.WindowPartial;
 import java.util.Arrays;
 import javax.annotation.Nullable;
 

@@ -3,6 +3,7 @@ package dev.substrate.operators.telemetry.windows;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.MetricsLevel;
+import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;

@@ -1,4 +1,4 @@
-package dev.substrate.operators.telemetry.windows;
+package dev.substrate.operators.windows;
 
 /**
  * An accumulator that can travel as a partial aggregate of one key's tumbling window: {@link

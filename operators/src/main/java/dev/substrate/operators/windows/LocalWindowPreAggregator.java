@@ -1,4 +1,4 @@
-package dev.substrate.operators.telemetry.windows;
+package dev.substrate.operators.windows;
 
 import java.util.HashMap;
 import java.util.Iterator;
@@ -12,17 +12,21 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 /**
- * The local half of a two-phase window aggregation, chained to the source: it aggregates each key's
- * readings of each tumbling window in memory and sends one partial per key and window downstream
- * instead of every reading, where a keyed window merges the partials (the plan Flink SQL uses for
- * window aggregates). With 10,000 GPUs read once a second this ships 10,000 partials a minute
- * instead of 600,000 readings through the shuffle.
+ * The local half of a two-phase window aggregation, chained to its input: it aggregates each key's
+ * inputs of each tumbling event-time window in memory and sends one partial per key and window
+ * downstream instead of every input, where a keyed window merges the partials (the plan Flink SQL
+ * uses for window aggregates). With 10,000 GPUs read once a second this ships 10,000 partials a
+ * minute instead of 600,000 readings through the shuffle; the quality report ships one partial per
+ * source instead of one outcome per rule and record.
  *
  * <p>It keeps no state: partials are sent when the watermark passes their window and before every
- * checkpoint barrier ({@link #prepareSnapshotPreBarrier}), so the downstream window may merge
- * several partials of one key and window, in time order. A reading whose window this subtask's
- * watermark has already passed goes to {@code lateOutput} unchanged, as the window operator would
- * send it with no allowed lateness. Partials carry timestamp {@code end - 1}.
+ * checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at the end of input, so the
+ * downstream window may merge several partials of one key and window, in time order. An input whose
+ * window this subtask's watermark has passed by more than the allowed lateness goes to {@code
+ * lateOutput} unchanged, as a window operator would send it; one within the allowed lateness starts
+ * a new partial of its window, sent at the next watermark, so a downstream window with the same
+ * allowed lateness updates the window it already fired. Partials carry timestamp {@code end - 1}.
+ * Inputs need timestamps (assign them before), as any event-time window does.
  */
 public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         extends AbstractStreamOperator<ACC> implements OneInputStreamOperator<IN, ACC> {
@@ -33,6 +37,7 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
     private final KeySelector<IN, String> keySelector;
     private final long windowMillis;
     private final OutputTag<IN> lateOutput;
+    private final long allowedLatenessMillis;
 
     /** Open windows by start, each with its keys' partials; usually one or two windows. */
     private transient Map<Long, Map<String, ACC>> windows;
@@ -44,15 +49,38 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
     /** The last watermark received: this subtask's event time. */
     private transient long lastWatermark;
 
+    /** A pre-aggregator without allowed lateness: behind the watermark is late. */
     public LocalWindowPreAggregator(
             AggregateFunction<IN, ACC, ?> aggregate,
             KeySelector<IN, String> keySelector,
             long windowMillis,
             OutputTag<IN> lateOutput) {
+        this(aggregate, keySelector, windowMillis, lateOutput, 0L);
+    }
+
+    /**
+     * @param allowedLatenessMillis how far this subtask's watermark may have passed a window's last
+     *     millisecond and an input still counts in a (new) partial of it; {@code Long.MAX_VALUE}
+     *     sends nothing to {@code lateOutput} and leaves lateness to the downstream window
+     */
+    public LocalWindowPreAggregator(
+            AggregateFunction<IN, ACC, ?> aggregate,
+            KeySelector<IN, String> keySelector,
+            long windowMillis,
+            OutputTag<IN> lateOutput,
+            long allowedLatenessMillis) {
+        if (windowMillis <= 0) {
+            throw new IllegalArgumentException("window must be positive: " + windowMillis);
+        }
+        if (allowedLatenessMillis < 0) {
+            throw new IllegalArgumentException(
+                    "allowed lateness must not be negative: " + allowedLatenessMillis);
+        }
         this.aggregate = aggregate;
         this.keySelector = keySelector;
         this.windowMillis = windowMillis;
         this.lateOutput = lateOutput;
+        this.allowedLatenessMillis = allowedLatenessMillis;
     }
 
     @Override
@@ -66,10 +94,16 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
 
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
+        if (!element.hasTimestamp()) {
+            throw new IllegalStateException(
+                    "An input of "
+                            + getOperatorName()
+                            + " has no timestamp: assign timestamps and watermarks before it");
+        }
         long ts = element.getTimestamp();
         long start = ts - Math.floorMod(ts, windowMillis);
         long maxTimestamp = start + windowMillis - 1;
-        if (maxTimestamp <= lastWatermark) {
+        if (maxTimestamp <= lastWatermark && isLate(maxTimestamp)) {
             output.collect(lateOutput, element);
             return;
         }
@@ -92,6 +126,13 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         if (updated != acc) {
             window.put(key, updated);
         }
+    }
+
+    /** Whether the watermark passed {@code maxTimestamp} by more than the allowed lateness. */
+    private boolean isLate(long maxTimestamp) {
+        // Written as a difference, so that Long.MAX_VALUE lateness cannot overflow.
+        return allowedLatenessMillis != Long.MAX_VALUE
+                && lastWatermark - maxTimestamp >= allowedLatenessMillis;
     }
 
     @Override
