@@ -1,7 +1,7 @@
 package dev.substrate.bench;
 
 import dev.substrate.operators.telemetry.windows.MetricStats;
-import dev.substrate.operators.telemetry.windows.WindowPartial;
+import dev.substrate.operators.windows.WindowPartial;
 
 /**
  * One GPU's 1-minute window restricted to what SQL expresses: count, and sum/min/max (mean = sum /

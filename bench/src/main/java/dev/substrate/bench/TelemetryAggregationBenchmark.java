@@ -1,7 +1,7 @@
 package dev.substrate.bench;
 
 import dev.substrate.events.GpuSample;
-import dev.substrate.operators.telemetry.windows.LocalWindowPreAggregator;
+import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ import org.apache.flink.util.function.SerializableFunction;
  */
 public final class TelemetryAggregationBenchmark {
 
-    private static final String QUERY =
+    static final String QUERY =
             "SELECT window_start, window_end, gpu_uuid, COUNT(*) AS n,"
                     + " SUM(utilization_pct) AS util_sum, AVG(utilization_pct) AS util_mean,"
                     + " MIN(utilization_pct) AS util_min, MAX(utilization_pct) AS util_max,"

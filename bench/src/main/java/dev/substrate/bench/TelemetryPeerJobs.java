@@ -1,0 +1,132 @@
+package dev.substrate.bench;
+
+import dev.substrate.events.DeadLetter;
+import dev.substrate.events.GpuSample;
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
+import dev.substrate.operators.lateness.EventTimeWatermarks;
+import dev.substrate.operators.telemetry.windows.GpuWindowAccumulator;
+import dev.substrate.operators.telemetry.windows.TelemetryWindows;
+import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
+import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.sources.kafka.DeadLetterSplitter;
+import dev.substrate.sources.kafka.EventKafkaSource;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.types.Either;
+import org.apache.flink.types.Row;
+
+/**
+ * The two telemetry jobs of the end-to-end benchmark, on the same pre-loaded Kafka topic: our
+ * production 1-minute per-GPU windows and the same aggregation as a Flink SQL window TVF query.
+ * Both read and decode exactly as the ingest does, with the ingest's watermarks, and end in a
+ * checksum (accumulators {@code rows}, {@code countSum}, {@code powerSum}) and a discarding sink.
+ *
+ * <pre>
+ *  telemetry-ours: substrate.gpu-samples ─► decode (ingest watermarks) ─► split dead letters
+ *                  ─► TelemetryWindows.gpuWindows (pre-aggregate, keyBy gpu, tumbling 1 min) ─► checksum ─► discard
+ *  telemetry-sql:  substrate.gpu-samples ─► decode (ingest watermarks) ─► split dead letters
+ *                  ─► Row ─► fromDataStream (SOURCE_WATERMARK) ─► TUMBLE ... GROUP BY window, gpu ─► checksum ─► discard
+ * </pre>
+ */
+final class TelemetryPeerJobs {
+
+    /** What the production windows compute that the SQL peer's query does not. */
+    static final String SQL_LACKS =
+            "DDSketch p50/p95/p99 of utilization, power, temperature and memory; energy (power"
+                    + " integrated over time between consecutive readings); time fractions of the"
+                    + " eight clock-event (throttle) reasons; ECC counter deltas; distinct XID"
+                    + " codes";
+
+    private TelemetryPeerJobs() {}
+
+    /**
+     * Our production aggregation: {@link TelemetryWindows#gpuWindows} with the stage's default
+     * settings (quantiles on), the same operators {@code TelemetryWindowsStage} runs.
+     */
+    static void addOurs(
+            StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
+        TelemetryWindowsConfig windows = TelemetryWindowsOptions.windows(new Configuration());
+        TelemetryWindows.gpuWindows(samples(env, bootstrap, registryUrl, groupId), windows)
+                .windows()
+                .map(
+                        new TelemetryAggregationBenchmark.Checksum<GpuWindowAccumulator>(
+                                acc -> acc.sampleCount, acc -> acc.power.sum),
+                        Types.BOOLEAN)
+                .name("checksum")
+                .sinkTo(new DiscardingSink<>())
+                .name("discard");
+    }
+
+    /** The SQL peer: count, sum, mean, min and max per GPU and 1-minute window. */
+    static void addSql(
+            StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
+        StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+        DataStream<Row> rows =
+                samples(env, bootstrap, registryUrl, groupId)
+                        .map(GpuSampleRows::toRow, GpuSampleRows.TYPE)
+                        .name("to Row");
+        Table input =
+                tables.fromDataStream(
+                        rows,
+                        Schema.newBuilder()
+                                .columnByMetadata("rowtime", "TIMESTAMP_LTZ(3)")
+                                .watermark("rowtime", "SOURCE_WATERMARK()")
+                                .build());
+        tables.createTemporaryView("samples", input);
+        tables.toDataStream(tables.sqlQuery(TelemetryAggregationBenchmark.QUERY))
+                .map(
+                        new TelemetryAggregationBenchmark.Checksum<Row>(
+                                r -> (Long) r.getField("n"), r -> (Double) r.getField("power_sum")),
+                        Types.BOOLEAN)
+                .name("checksum")
+                .sinkTo(new DiscardingSink<>())
+                .name("discard");
+    }
+
+    /**
+     * The decoded GPU samples of the pre-loaded topic, bounded at its end, with the ingest's
+     * per-partition watermarks (bounded out-of-orderness, idleness, future-skew guard, from the
+     * {@link SubstrateOptions} defaults) generated in the source, as {@code IngestStage} does.
+     */
+    private static DataStream<GpuSample> samples(
+            StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
+        Configuration defaults = new Configuration();
+        WatermarkStrategy<Either<DeadLetter, GpuSample>> watermarks =
+                EventTimeWatermarks.strategy(
+                        TelemetryPeerJobs::eventTime,
+                        defaults.get(SubstrateOptions.WATERMARK_OUT_OF_ORDERNESS),
+                        defaults.get(SubstrateOptions.WATERMARK_IDLE_TIMEOUT),
+                        defaults.get(SubstrateOptions.WATERMARK_MAX_FUTURE_SKEW));
+        return env.fromSource(
+                        EventKafkaSource.build(
+                                EventType.GPU_SAMPLE,
+                                GpuSample.class,
+                                bootstrap,
+                                SchemaRegistryConfig.of(registryUrl),
+                                groupId,
+                                OffsetsInitializer.earliest(),
+                                OffsetsInitializer.latest()),
+                        watermarks,
+                        "kafka: " + EventType.GPU_SAMPLE.topic())
+                .process(new DeadLetterSplitter<GpuSample>())
+                .returns(new AvroTypeInfo<>(GpuSample.class))
+                .name("decode " + EventType.GPU_SAMPLE.topic());
+    }
+
+    private static long eventTime(Either<DeadLetter, GpuSample> record) {
+        return record.isRight()
+                ? record.right().getTimestamp().toEpochMilli()
+                : EventTimeWatermarks.NO_EVENT_TIME;
+    }
+}
