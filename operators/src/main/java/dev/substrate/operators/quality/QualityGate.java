@@ -208,7 +208,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     @Override
     public void processElement(T record, Context ctx, Collector<T> out) {
         long now = ctx.timerService().currentProcessingTime();
-        int failures = evaluator.evaluate(record, Instant.ofEpochMilli(now));
+        int failures = evaluator.evaluate(record, now);
         evaluated.inc();
         if (failures == 0) {
             // The common case: no per-rule work, no allocation for the report.
