@@ -42,6 +42,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
 import org.apache.flink.runtime.checkpoint.StatsSummarySnapshot;
@@ -129,7 +130,8 @@ public final class PipelineBenchmark {
             int latencyRate,
             int latencySeconds,
             boolean skipSql,
-            boolean skipLatency) {
+            boolean skipLatency,
+            String stateBackend) {
 
         static Options parse(String[] args) {
             long events = 1_000_000;
@@ -141,6 +143,7 @@ public final class PipelineBenchmark {
             int latencySeconds = 60;
             boolean skipSql = false;
             boolean skipLatency = false;
+            String stateBackend = "hashmap";
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--skip-sql" -> skipSql = true;
@@ -160,6 +163,7 @@ public final class PipelineBenchmark {
                             case "--jfr" -> jfr = Path.of(value);
                             case "--latency-rate" -> latencyRate = Integer.parseInt(value);
                             case "--latency-seconds" -> latencySeconds = Integer.parseInt(value);
+                            case "--state-backend" -> stateBackend = value;
                             default ->
                                     throw new IllegalArgumentException(
                                             "unknown option " + args[i - 1]);
@@ -176,7 +180,8 @@ public final class PipelineBenchmark {
                     latencyRate,
                     latencySeconds,
                     skipSql,
-                    skipLatency);
+                    skipLatency,
+                    stateBackend);
         }
     }
 
@@ -188,11 +193,12 @@ public final class PipelineBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "PipelineBenchmark: %,d events, parallelism %d, %d round(s), checkpoints every"
-                        + " %d ms, data in %s%n",
+                        + " %d ms (state backend %s, incremental), data in %s%n",
                 options.events(),
                 parallelism,
                 options.rounds(),
                 options.checkpointInterval().toMillis(),
+                options.stateBackend(),
                 dataDir);
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0);
                 EmbeddedSchemaRegistry registry =
@@ -251,7 +257,8 @@ public final class PipelineBenchmark {
                                 parallelism,
                                 options.checkpointInterval(),
                                 records,
-                                dataDir.resolve("run-" + round)));
+                                dataDir.resolve("run-" + round),
+                                options.stateBackend()));
                 if (recording != null) {
                     recording.stop();
                     recording.dump(options.jfr());
@@ -309,7 +316,8 @@ public final class PipelineBenchmark {
                         options.latencyRate() > 0,
                         Duration.ofSeconds(options.latencySeconds()),
                         dataDir.resolve("run-" + options.rounds()),
-                        dataDir.resolve("latency"));
+                        dataDir.resolve("latency"),
+                        options.stateBackend());
             }
         }
     }
@@ -443,7 +451,8 @@ public final class PipelineBenchmark {
             int parallelism,
             Duration checkpointInterval,
             long records,
-            Path runDir)
+            Path runDir,
+            String stateBackend)
             throws Exception {
         Configuration config =
                 fullConfig(
@@ -454,7 +463,8 @@ public final class PipelineBenchmark {
                         "bench-full-" + runDir.getFileName(),
                         SubstrateOptions.StartingOffsets.EARLIEST,
                         runDir,
-                        runDir);
+                        runDir,
+                        stateBackend);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         SubstrateJob.build(env, config, OffsetsInitializer.latest());
         return run("full", env, config, parallelism, records);
@@ -472,7 +482,8 @@ public final class PipelineBenchmark {
             String groupId,
             SubstrateOptions.StartingOffsets startingOffsets,
             Path lakeDir,
-            Path runDir)
+            Path runDir,
+            String stateBackend)
             throws IOException {
         Configuration config = new Configuration();
         config.set(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS, bootstrap);
@@ -491,6 +502,10 @@ public final class PipelineBenchmark {
         config.set(
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                 runDir.resolve("checkpoints").toUri().toString());
+        // The state backend of local runs (the heap); --state-backend rocksdb measures the one
+        // deploy/flink/config.yaml gives clusters (incremental checkpoints either way).
+        config.set(StateBackendOptions.STATE_BACKEND, stateBackend);
+        config.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         Files.createDirectories(lakeDir);
         Files.createDirectories(runDir);
         return config;
@@ -625,7 +640,8 @@ public final class PipelineBenchmark {
             boolean rateGiven,
             Duration duration,
             Path lakeDir,
-            Path runDir)
+            Path runDir,
+            String stateBackend)
             throws Exception {
         Configuration config =
                 fullConfig(
@@ -636,7 +652,8 @@ public final class PipelineBenchmark {
                         LATENCY_GROUP,
                         SubstrateOptions.StartingOffsets.COMMITTED_OR_EARLIEST,
                         lakeDir,
-                        runDir);
+                        runDir,
+                        stateBackend);
         startAtEnd(bootstrap, LATENCY_GROUP);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         SubstrateJob.build(env, config, null);

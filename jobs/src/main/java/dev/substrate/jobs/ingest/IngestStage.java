@@ -28,7 +28,6 @@ import javax.annotation.Nullable;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -186,12 +185,14 @@ public final class IngestStage {
                         .name("late events " + name);
 
         SingleOutputStreamOperator<T> unique =
-                onTime.keyBy(new EventIdSelector<T>(), Types.STRING)
+                onTime.keyBy(new EventIdSelector<T>(), EventIdSelector.KEY_TYPE)
                         .process(
                                 new EventDeduplicator<>(
                                         recordClass, type.topic(), governance.dedupHorizon()))
                         .returns(typeInfo)
-                        .uid("dedup-" + name)
+                        // v2: keys became 128-bit ids (EventIdSelector); v1 state is not
+                        // restorable into them, so a resumed job starts this state afresh.
+                        .uid("dedup-v2-" + name)
                         .name("dedup " + name);
 
         QualityStep.Checked<T> checked = quality.apply(unique, type, recordClass);

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Objects;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
@@ -21,6 +22,7 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -38,14 +40,14 @@ import org.apache.flink.util.OutputTag;
  *
  * <pre>{@code
  * SingleOutputStreamOperator<GpuSample> unique = samples
- *         .keyBy(new EventIdSelector<>(), Types.STRING)
+ *         .keyBy(new EventIdSelector<>(), EventIdSelector.KEY_TYPE)
  *         .process(new EventDeduplicator<>(GpuSample.class, topic, Duration.ofHours(1)))
  *         .returns(new AvroTypeInfo<>(GpuSample.class));
  * DataStream<DuplicateEvent> duplicates = unique.getSideOutput(EventDeduplicator.DUPLICATES);
  * }</pre>
  */
 public class EventDeduplicator<T extends SpecificRecordBase>
-        extends KeyedProcessFunction<String, T, T> {
+        extends KeyedProcessFunction<Tuple2<Long, Long>, T, T> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -66,6 +68,7 @@ public class EventDeduplicator<T extends SpecificRecordBase>
     private transient BinaryEncoder encoder;
     private transient MessageDigest sha256;
     private transient Counter duplicates;
+    private transient int eventIdPosition;
 
     public EventDeduplicator(Class<T> recordClass, String sourceTopic, Duration horizon) {
         this.recordClass = Objects.requireNonNull(recordClass, "recordClass");
@@ -85,9 +88,11 @@ public class EventDeduplicator<T extends SpecificRecordBase>
                         .updateTtlOnCreateAndWrite()
                         .neverReturnExpired()
                         // Heap state: expired entries are also purged on access and in
-                        // snapshots, so an idle id does not stay in memory forever.
+                        // snapshots, so an idle id does not stay in memory forever. RocksDB:
+                        // compactions drop them.
                         .cleanupIncrementally(10, false)
                         .cleanupFullSnapshot()
+                        .cleanupInRocksdbCompactFilter(1000)
                         .build());
         return descriptor;
     }
@@ -97,6 +102,7 @@ public class EventDeduplicator<T extends SpecificRecordBase>
         firstSeen = getRuntimeContext().getState(stateDescriptor(horizon));
         SpecificData model = SpecificData.getForClass(recordClass);
         Schema schema = model.getSchema(recordClass);
+        eventIdPosition = schema.getField(EventIdSelector.FIELD).pos();
         writer = new SpecificDatumWriter<>(schema, model);
         buffer = new ByteArrayOutputStream(512);
         sha256 = MessageDigest.getInstance("SHA-256");
@@ -105,8 +111,10 @@ public class EventDeduplicator<T extends SpecificRecordBase>
 
     @Override
     public void processElement(T record, Context ctx, Collector<T> out) throws IOException {
-        byte[] digest = digest(record);
-        long fingerprint = leadingLong(digest);
+        byte[] content = serialize(record);
+        // Every record's fingerprint is kept, so it must be cheap: a 64-bit Rabin fingerprint.
+        // The SHA-256 shown in duplicate_events is computed for duplicates only.
+        long fingerprint = SchemaNormalization.fingerprint64(content);
         long now = ctx.timerService().currentProcessingTime();
         FirstSeen first = firstSeen.value();
         if (first == null) {
@@ -120,28 +128,22 @@ public class EventDeduplicator<T extends SpecificRecordBase>
                 DUPLICATES,
                 DuplicateEvent.newBuilder()
                         .setSourceTopic(sourceTopic)
-                        .setEventId(ctx.getCurrentKey())
+                        .setEventId(String.valueOf(record.get(eventIdPosition)))
                         .setEventTime(Instant.ofEpochMilli(eventTime == null ? now : eventTime))
                         .setFirstSeenAt(Instant.ofEpochMilli(first.seenAtMillis))
                         .setDetectedAt(Instant.ofEpochMilli(now))
                         .setSameContent(first.fingerprint == fingerprint)
-                        .setContentFingerprint(HexFormat.of().formatHex(digest, 0, 16))
+                        .setContentFingerprint(
+                                HexFormat.of().formatHex(sha256.digest(content), 0, 16))
                         .build());
     }
 
-    private byte[] digest(T record) throws IOException {
+    /** The record in Avro binary, the content both fingerprints are taken of. */
+    private byte[] serialize(T record) throws IOException {
         buffer.reset();
         encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
         writer.write(record, encoder);
         encoder.flush();
-        return sha256.digest(buffer.toByteArray());
-    }
-
-    private static long leadingLong(byte[] digest) {
-        long value = 0;
-        for (int i = 0; i < 8; i++) {
-            value = (value << 8) | (digest[i] & 0xFF);
-        }
-        return value;
+        return buffer.toByteArray();
     }
 }

@@ -7,7 +7,7 @@ import dev.substrate.events.DuplicateEvent;
 import dev.substrate.events.GpuSample;
 import java.time.Duration;
 import java.util.List;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -19,7 +19,8 @@ class EventDeduplicatorTest {
 
     private static final Duration HORIZON = Duration.ofMinutes(10);
 
-    private KeyedOneInputStreamOperatorTestHarness<String, GpuSample, GpuSample> harness;
+    private KeyedOneInputStreamOperatorTestHarness<Tuple2<Long, Long>, GpuSample, GpuSample>
+            harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -27,7 +28,7 @@ class EventDeduplicatorTest {
                 ProcessFunctionTestHarnesses.forKeyedProcessFunction(
                         new EventDeduplicator<>(GpuSample.class, "substrate.gpu-samples", HORIZON),
                         new EventIdSelector<>(),
-                        Types.STRING);
+                        EventIdSelector.KEY_TYPE);
         harness.setStateTtlProcessingTime(0);
         harness.setProcessingTime(0);
     }

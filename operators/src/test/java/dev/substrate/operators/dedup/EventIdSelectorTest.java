@@ -1,0 +1,49 @@
+package dev.substrate.operators.dedup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.junit.jupiter.api.Test;
+
+class EventIdSelectorTest {
+
+    private final EventIdSelector<?> selector = new EventIdSelector<>();
+
+    @Test
+    void aCanonicalUuidIsItsOwnKey() throws Exception {
+        UUID id = UUID.fromString("3f2b8c1e-9d4a-4b6f-8e2d-7a1c5b9e0f34");
+        assertThat(selector.key(id.toString()))
+                .isEqualTo(Tuple2.of(id.getMostSignificantBits(), id.getLeastSignificantBits()));
+    }
+
+    @Test
+    void idsThatDifferOnlyInSpellingAreDifferentKeys() throws Exception {
+        String lower = "3f2b8c1e-9d4a-4b6f-8e2d-7a1c5b9e0f34";
+        Tuple2<Long, Long> canonical = selector.key(lower);
+        assertThat(selector.key(lower.toUpperCase())).isNotEqualTo(canonical);
+        // UUID.fromString accepts short groups; they are not the canonical UUID above.
+        assertThat(selector.key("3f2b8c1e-9d4a-4b6f-8e2d-7a1c5b9e0f3")).isNotEqualTo(canonical);
+        assertThat(selector.key("1-1-1-1-1"))
+                .isNotEqualTo(selector.key("00000001-0001-0001-0001-000000000001"));
+    }
+
+    @Test
+    void otherIdsAreHashedStablyAndApart() throws Exception {
+        assertThat(selector.key("order-17")).isEqualTo(new EventIdSelector<>().key("order-17"));
+        Set<Tuple2<Long, Long>> keys = new HashSet<>();
+        for (int i = 0; i < 100_000; i++) {
+            keys.add(selector.key("order-" + i));
+            keys.add(
+                    selector.key(
+                            UUID.nameUUIDFromBytes(
+                                            new byte[] {
+                                                (byte) i, (byte) (i >> 8), (byte) (i >> 16)
+                                            })
+                                    .toString()));
+        }
+        assertThat(keys).hasSize(200_000);
+    }
+}
