@@ -1,6 +1,10 @@
 package dev.substrate.jobs.config;
 
+import dev.substrate.jobs.telemetry.FleetHealthOptions;
+import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
@@ -13,6 +17,13 @@ import org.apache.flink.util.ParameterTool;
 public final class SubstrateConfig {
 
     static final String ENV_PREFIX = "SUBSTRATE_";
+
+    /** Every class declaring job options; each option can also come from the environment. */
+    static final List<Class<?>> OPTION_HOLDERS =
+            List.of(
+                    SubstrateOptions.class,
+                    TelemetryWindowsOptions.class,
+                    FleetHealthOptions.class);
 
     private SubstrateConfig() {}
 
@@ -28,10 +39,15 @@ public final class SubstrateConfig {
         return Configuration.fromMap(merged);
     }
 
-    /** {@code SUBSTRATE_KAFKA_BOOTSTRAP_SERVERS} becomes {@code kafka.bootstrap-servers}. */
+    /**
+     * {@code SUBSTRATE_KAFKA_BOOTSTRAP_SERVERS} becomes {@code kafka.bootstrap-servers}, {@code
+     * SUBSTRATE_TELEMETRY_HEALTH_HEARTBEAT_TIMEOUT} {@code telemetry.health.heartbeat-timeout}.
+     */
     static Map<String, String> fromEnvironment(Map<String, String> environment) {
         Map<String, String> options = new HashMap<>();
-        for (String option : SubstrateOptions.keys()) {
+        List<String> keys = new ArrayList<>();
+        OPTION_HOLDERS.forEach(holder -> keys.addAll(SubstrateOptions.keysOf(holder)));
+        for (String option : keys) {
             String variable = ENV_PREFIX + option.toUpperCase(Locale.ROOT).replaceAll("[.-]", "_");
             String value = environment.get(variable);
             if (value != null) {

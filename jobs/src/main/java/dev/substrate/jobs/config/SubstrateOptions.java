@@ -176,8 +176,13 @@ public final class SubstrateOptions {
 
     /** The keys of every option above, for mapping environment variables onto them. */
     public static List<String> keys() {
+        return keysOf(SubstrateOptions.class);
+    }
+
+    /** The keys of the public static {@link ConfigOption} fields of {@code holder}. */
+    public static List<String> keysOf(Class<?> holder) {
         List<String> keys = new ArrayList<>();
-        for (Field field : SubstrateOptions.class.getFields()) {
+        for (Field field : holder.getFields()) {
             if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
                 try {
                     keys.add(((ConfigOption<?>) field.get(null)).key());

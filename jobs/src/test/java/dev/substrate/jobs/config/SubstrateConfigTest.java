@@ -2,6 +2,8 @@ package dev.substrate.jobs.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.jobs.telemetry.FleetHealthOptions;
+import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -42,5 +44,18 @@ class SubstrateConfigTest {
                         Map.of("SUBSTRATE_CHECKPOINT_INTERVAL", "7 s"),
                         new String[0]);
         assertThat(resolved.get(SubstrateOptions.CHECKPOINT_INTERVAL).toSeconds()).isEqualTo(7);
+    }
+
+    @Test
+    void telemetryOptionsComeFromTheEnvironmentToo() {
+        Configuration resolved =
+                SubstrateConfig.resolve(
+                        new Configuration(),
+                        Map.of(
+                                "SUBSTRATE_TELEMETRY_HEALTH_HEARTBEAT_TIMEOUT", "45 s",
+                                "SUBSTRATE_TELEMETRY_WINDOWS_TOPIC", "env.gpu-metrics"),
+                        new String[] {"--telemetry.windows.topic", "arg.gpu-metrics"});
+        assertThat(resolved.get(FleetHealthOptions.HEARTBEAT_TIMEOUT).toSeconds()).isEqualTo(45);
+        assertThat(resolved.get(TelemetryWindowsOptions.TOPIC)).isEqualTo("arg.gpu-metrics");
     }
 }
