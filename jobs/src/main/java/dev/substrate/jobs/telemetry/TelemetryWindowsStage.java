@@ -3,6 +3,7 @@ package dev.substrate.jobs.telemetry;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.MetricsLevel;
+import dev.substrate.operators.telemetry.windows.LateReadingsCounter;
 import dev.substrate.operators.telemetry.windows.TelemetryWindows;
 import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
@@ -13,9 +14,11 @@ import dev.substrate.sinks.lake.LakeTableSpec;
 import java.util.Objects;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
  * The telemetry-windows stage: per-GPU 1-minute and 5-minute aggregates with node and cluster
@@ -26,7 +29,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
  *  (decoded)   (watermarks)        │             │                           └─► substrate.gpu-metrics (Kafka)
  *                                  │             └─ 5 min / 1 min slide ─────┬─► gpu_metrics_5m (Iceberg)
  *                                  │                                         └─► substrate.gpu-metrics (Kafka)
- *                                  └─ late readings ─► Output.lateSamples (for late_events)
+ *                                  └─ late readings ─► counted (metric readingsTooLateForWindows);
+ *                                                      the rows are in gpu_samples all the same
  * </pre>
  *
  * <p>Both tables hold {@link GpuMetrics} rows partitioned by day of {@code window_start} and by
@@ -38,7 +42,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
  * TelemetryWindowsStage.Output windows =
  *         new TelemetryWindowsStage(TelemetryWindowsOptions.settings(config, catalog, kafka))
  *                 .addTo(samples);
- * // windows.lateSamples() → late_events
  * }</pre>
  *
  * <p>Operator uids (stable, for savepoints): {@code telemetry-windows-watermarks}, {@code
@@ -75,6 +78,14 @@ public final class TelemetryWindowsStage {
             toKafka(windows.oneMinute(), "1m");
             toKafka(windows.fiveMinutes(), "5m");
         }
+        windows.lateSamples()
+                .process(new LateReadingsCounter())
+                .returns(Types.VOID)
+                .uid("telemetry-late-readings")
+                .name("telemetry: count readings too late for windows")
+                .sinkTo(new DiscardingSink<>())
+                .uid("telemetry-late-readings-discard")
+                .name("telemetry: late readings counted");
         return new Output(windows.oneMinute(), windows.fiveMinutes(), windows.lateSamples());
     }
 
@@ -142,7 +153,8 @@ public final class TelemetryWindowsStage {
      *
      * @param oneMinute 1-minute rows of all levels (also in {@code gpu_metrics_1m})
      * @param fiveMinutes 5-minute rows sliding by 1 minute (also in {@code gpu_metrics_5m})
-     * @param lateSamples readings too late for their window; route them to {@code late_events}
+     * @param lateSamples readings too late for their window (already counted by the stage; their
+     *     rows are in {@code gpu_samples})
      */
     public record Output(
             DataStream<GpuMetrics> oneMinute,
