@@ -269,6 +269,15 @@ public final class TelemetryAggregationBenchmark {
             RowTypeInfo type = GpuSampleRows.TYPE;
             rows = samples(env, count, gpus).map(GpuSampleRows::toRow, type);
         }
+        addSqlWindows(tables, rows);
+        return run(env, rowsGenerated ? "sql-rows" : "sql", count);
+    }
+
+    /**
+     * {@link #QUERY} over {@code rows} (event time and watermarks from the stream), its result rows
+     * summed into the {@link Checksum} accumulators, then discarded.
+     */
+    static void addSqlWindows(StreamTableEnvironment tables, DataStream<Row> rows) {
         Table input =
                 tables.fromDataStream(
                         rows,
@@ -282,8 +291,9 @@ public final class TelemetryAggregationBenchmark {
                         new Checksum<Row>(
                                 r -> (Long) r.getField("n"), r -> (Double) r.getField("power_sum")),
                         Types.BOOLEAN)
-                .sinkTo(new DiscardingSink<>());
-        return run(env, rowsGenerated ? "sql-rows" : "sql", count);
+                .name("checksum")
+                .sinkTo(new DiscardingSink<>())
+                .name("discard");
     }
 
     private static Run run(StreamExecutionEnvironment env, String engine, long count)

@@ -20,8 +20,6 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
-import org.apache.flink.table.api.Schema;
-import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.flink.types.Row;
@@ -76,22 +74,7 @@ final class TelemetryPeerJobs {
                 samples(env, bootstrap, registryUrl, groupId)
                         .map(GpuSampleRows::toRow, GpuSampleRows.TYPE)
                         .name("to Row");
-        Table input =
-                tables.fromDataStream(
-                        rows,
-                        Schema.newBuilder()
-                                .columnByMetadata("rowtime", "TIMESTAMP_LTZ(3)")
-                                .watermark("rowtime", "SOURCE_WATERMARK()")
-                                .build());
-        tables.createTemporaryView("samples", input);
-        tables.toDataStream(tables.sqlQuery(TelemetryAggregationBenchmark.QUERY))
-                .map(
-                        new TelemetryAggregationBenchmark.Checksum<Row>(
-                                r -> (Long) r.getField("n"), r -> (Double) r.getField("power_sum")),
-                        Types.BOOLEAN)
-                .name("checksum")
-                .sinkTo(new DiscardingSink<>())
-                .name("discard");
+        TelemetryAggregationBenchmark.addSqlWindows(tables, rows);
     }
 
     /**
