@@ -129,12 +129,21 @@ public final class IngestStage {
                         .returns(new AvroTypeInfo<>(DeadLetter.class))
                         .uid("redact-dead-letters")
                         .name("dead letters: tokenize PII");
+        // Dead letters, late events and duplicates are few: one writer each, fewer small files.
         IcebergLakeSink.append(
-                redacted, settings.catalog(), LakeTableSpec.of(EventType.DEAD_LETTER));
+                redacted,
+                settings.catalog(),
+                LakeTableSpec.of(EventType.DEAD_LETTER),
+                IcebergLakeSink.LOW_VOLUME_WRITERS);
         DataStream<LateEvent> allLate = union(late);
-        IcebergLakeSink.append(allLate, settings.catalog(), LATE_EVENTS);
+        IcebergLakeSink.append(
+                allLate, settings.catalog(), LATE_EVENTS, IcebergLakeSink.LOW_VOLUME_WRITERS);
         DataStream<DuplicateEvent> allDuplicates = union(duplicates);
-        IcebergLakeSink.append(allDuplicates, settings.catalog(), DUPLICATE_EVENTS);
+        IcebergLakeSink.append(
+                allDuplicates,
+                settings.catalog(),
+                DUPLICATE_EVENTS,
+                IcebergLakeSink.LOW_VOLUME_WRITERS);
         return new Output(events, redacted, allLate, allDuplicates);
     }
 

@@ -84,6 +84,7 @@ public final class RuleQualityStep implements QualityStep {
         IcebergLakeSink.append(
                 QualityReportAggregator.report(all, reportWindow, allowedLateness),
                 catalog,
-                QUALITY_REPORT);
+                QUALITY_REPORT,
+                IcebergLakeSink.LOW_VOLUME_WRITERS);
     }
 }

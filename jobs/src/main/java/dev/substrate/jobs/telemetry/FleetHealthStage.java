@@ -101,6 +101,7 @@ public final class FleetHealthStage {
                         .name("cluster capacity");
 
         if (settings.catalog() != null) {
+            // Changes and alerts are few: one writer per table, fewer small files.
             IcebergLakeSink.append(
                     health,
                     settings.catalog(),
@@ -108,7 +109,8 @@ public final class FleetHealthStage {
                             NODE_HEALTH_TABLE,
                             NodeHealth.getClassSchema(),
                             "changed_at",
-                            "cluster"));
+                            "cluster"),
+                    IcebergLakeSink.LOW_VOLUME_WRITERS);
             IcebergLakeSink.append(
                     anomalies,
                     settings.catalog(),
@@ -116,7 +118,8 @@ public final class FleetHealthStage {
                             GPU_ANOMALIES_TABLE,
                             GpuAnomaly.getClassSchema(),
                             "timestamp",
-                            "cluster"));
+                            "cluster"),
+                    IcebergLakeSink.LOW_VOLUME_WRITERS);
             IcebergLakeSink.append(
                     capacity,
                     settings.catalog(),
@@ -124,7 +127,8 @@ public final class FleetHealthStage {
                             CLUSTER_CAPACITY_TABLE,
                             ClusterCapacity.getClassSchema(),
                             "timestamp",
-                            "cluster"));
+                            "cluster"),
+                    IcebergLakeSink.LOW_VOLUME_WRITERS);
         }
         KafkaOutput kafka = settings.kafka();
         if (kafka != null) {

@@ -49,6 +49,12 @@ import org.apache.iceberg.flink.sink.IcebergSink;
  */
 public final class IcebergLakeSink {
 
+    /**
+     * Writers for a low-volume table: one (see {@link #append(DataStream, LakeCatalogConfig,
+     * LakeTableSpec, int)}).
+     */
+    public static final int LOW_VOLUME_WRITERS = 1;
+
     private IcebergLakeSink() {}
 
     /**
@@ -68,6 +74,18 @@ public final class IcebergLakeSink {
      */
     public static <T extends SpecificRecord> DataStreamSink<RowData> append(
             DataStream<T> stream, LakeCatalogConfig catalog, LakeTableSpec spec) {
+        return append(stream, catalog, spec, 0);
+    }
+
+    /**
+     * As {@link #append(DataStream, LakeCatalogConfig, LakeTableSpec)}, with {@code writers} writer
+     * subtasks. One writer suits a low-volume table (dead letters, alerts, reports): one file per
+     * partition and checkpoint instead of one per subtask, and fewer tasks.
+     *
+     * @param writers writer parallelism; 0 for the parallelism of {@code stream}
+     */
+    public static <T extends SpecificRecord> DataStreamSink<RowData> append(
+            DataStream<T> stream, LakeCatalogConfig catalog, LakeTableSpec spec, int writers) {
         checkStreamMatchesSpec(stream, spec);
         CatalogLoader catalogLoader = catalog.catalogLoader();
         Catalog opened = catalogLoader.loadCatalog();
@@ -83,8 +101,11 @@ public final class IcebergLakeSink {
                             .uid(uid(spec.name()) + "-rowdata")
                             .name("lake " + spec.name() + ": Avro to RowData");
 
-            return IcebergSink.forRowData(rows)
-                    .table(table)
+            IcebergSink.Builder builder = IcebergSink.forRowData(rows);
+            if (writers > 0) {
+                builder.writeParallelism(writers);
+            }
+            return builder.table(table)
                     .tableLoader(TableLoader.fromCatalog(catalogLoader, id))
                     // Rows arrive spread over the writers already; a shuffle by partition would
                     // only cost network for tables with few, low-cardinality partitions.

@@ -57,6 +57,23 @@ class IcebergLakeSinkTest {
     }
 
     @Test
+    void aLowVolumeTableHasOneWriter() {
+        LakeCatalogConfig catalog = LakeCatalogConfig.hadoop(dir.resolve("warehouse"));
+        StreamExecutionEnvironment env = noKryo();
+        env.setParallelism(2);
+
+        IcebergLakeSink.append(
+                deadLetters(env), catalog, DEAD_LETTERS, IcebergLakeSink.LOW_VOLUME_WRITERS);
+
+        StreamNode writer =
+                env.getStreamGraph().getStreamNodes().stream()
+                        .filter(n -> "lake-dead_letters".equals(n.getTransformationUID()))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(writer.getParallelism()).isEqualTo(1);
+    }
+
+    @Test
     void refusesAStreamOfAnotherRecordType() {
         LakeCatalogConfig catalog = LakeCatalogConfig.hadoop(dir.resolve("warehouse"));
         StreamExecutionEnvironment env = noKryo();
