@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.LocalRunner;
-import dev.substrate.jobs.local.TopicCreator;
+import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -32,7 +31,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -58,24 +56,16 @@ class IngestPipelineITCase {
 
     @TempDir static Path dataDir;
 
+    @RegisterExtension
+    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;
 
     @BeforeAll
-    static void startServices() throws Exception {
-        broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"));
-        registry = EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
-        TopicCreator.createIfAbsent(broker.bootstrapServers(), LocalRunner.topics(2));
-    }
-
-    @AfterAll
-    static void stopServices() throws Exception {
-        if (registry != null) {
-            registry.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
+    static void useServices() throws Exception {
+        broker = SERVICES.broker();
+        registry = SERVICES.registry();
     }
 
     @Test

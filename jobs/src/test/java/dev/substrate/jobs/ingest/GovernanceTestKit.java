@@ -8,8 +8,6 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.LocalRunner;
-import dev.substrate.jobs.local.TopicCreator;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
@@ -33,11 +31,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class GovernanceTestKit {
 
     private GovernanceTestKit() {}
-
-    static void createTopics(EmbeddedKafkaBroker broker) throws Exception {
-        // Inputs, dead letters and the later stages' outputs: a missing one would fail the job.
-        TopicCreator.createIfAbsent(broker.bootstrapServers(), LocalRunner.topics(2));
-    }
 
     static Configuration jobConfig(
             EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path dataDir) {

@@ -9,6 +9,7 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.operators.pii.PiiFields;
 import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
@@ -46,7 +47,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -92,27 +92,19 @@ class GovernedIngestITCase {
 
     @TempDir static Path dataDir;
 
+    @RegisterExtension
+    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;
     private static Configuration config;
     private static final List<String> clearPii = new ArrayList<>();
 
     @BeforeAll
-    static void startServices() throws Exception {
-        broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"));
-        registry = EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
-        GovernanceTestKit.createTopics(broker);
+    static void useServices() throws Exception {
+        broker = SERVICES.broker();
+        registry = SERVICES.registry();
         config = GovernanceTestKit.jobConfig(broker, registry, dataDir);
-    }
-
-    @AfterAll
-    static void stopServices() throws Exception {
-        if (registry != null) {
-            registry.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     @Test

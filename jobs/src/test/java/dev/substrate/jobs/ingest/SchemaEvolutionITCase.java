@@ -7,6 +7,7 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -34,7 +35,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -61,24 +61,16 @@ class SchemaEvolutionITCase {
 
     @TempDir static Path dataDir;
 
+    @RegisterExtension
+    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;
 
     @BeforeAll
-    static void startServices() throws Exception {
-        broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"));
-        registry = EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
-        GovernanceTestKit.createTopics(broker);
-    }
-
-    @AfterAll
-    static void stopServices() throws Exception {
-        if (registry != null) {
-            registry.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
+    static void useServices() throws Exception {
+        broker = SERVICES.broker();
+        registry = SERVICES.registry();
     }
 
     @Test
