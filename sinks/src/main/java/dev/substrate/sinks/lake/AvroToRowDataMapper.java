@@ -5,10 +5,12 @@ import java.io.Serializable;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,7 @@ import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.util.Utf8;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.GenericArrayData;
@@ -125,6 +128,18 @@ final class AvroToRowDataMapper<T extends IndexedRecord> implements MapFunction<
         }
     }
 
+    /**
+     * A string value as UTF-8 bytes. {@link String#getBytes} is the JDK's vectorized encoder;
+     * {@link StringData#fromString} would encode lazily, char by char, when Parquet asks for the
+     * bytes.
+     */
+    static StringData stringData(Object value) {
+        if (value instanceof Utf8 utf8) {
+            return StringData.fromBytes(Arrays.copyOf(utf8.getBytes(), utf8.getByteLength()));
+        }
+        return StringData.fromBytes(value.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
     static FieldConverter converter(Schema avro, LogicalType type, String path) {
         Schema schema = nonNull(avro, path);
         Schema.Type avroType = schema.getType();
@@ -133,7 +148,7 @@ final class AvroToRowDataMapper<T extends IndexedRecord> implements MapFunction<
                 expect(schema, type, path, Schema.Type.STRING, Schema.Type.ENUM);
                 // Enum.toString() of generated enums and GenericEnumSymbol.toString() are the
                 // symbol.
-                return v -> StringData.fromString(v.toString());
+                return AvroToRowDataMapper::stringData;
             }
             case BOOLEAN -> {
                 expect(schema, type, path, Schema.Type.BOOLEAN);
@@ -234,11 +249,7 @@ final class AvroToRowDataMapper<T extends IndexedRecord> implements MapFunction<
                     Map<?, ?> map = (Map<?, ?>) v;
                     Map<Object, Object> out = new HashMap<>(Math.max(4, map.size() * 2));
                     // Avro map keys are always strings (String or Utf8).
-                    map.forEach(
-                            (k, val) ->
-                                    out.put(
-                                            StringData.fromString(k.toString()),
-                                            value.convert(val)));
+                    map.forEach((k, val) -> out.put(stringData(k), value.convert(val)));
                     return new GenericMapData(out);
                 };
             }

@@ -277,6 +277,18 @@ class AvroToRowDataMapperTest {
     }
 
     @Test
+    void stringsBecomeTheirUtf8BytesWhateverTheirAvroClass() {
+        assertThat(AvroToRowDataMapper.stringData("Zürich ✓ 東京").toBytes())
+                .isEqualTo("Zürich ✓ 東京".getBytes(StandardCharsets.UTF_8));
+        // A reused Utf8 keeps a buffer longer than its value: only the value's bytes count.
+        Utf8 reused = new Utf8("a much longer earlier value");
+        reused.set("node-7");
+        assertThat(AvroToRowDataMapper.stringData(reused).toString()).isEqualTo("node-7");
+        assertThat(AvroToRowDataMapper.stringData(DataClassification.RESTRICTED).toString())
+                .isEqualTo("RESTRICTED");
+    }
+
+    @Test
     void refusesAnAvroSchemaThatCannotFillARequiredColumn() {
         Schema withoutCluster =
                 org.apache.avro.SchemaBuilder.record("Tiny")
