@@ -3,7 +3,9 @@ package dev.substrate.bench;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.ingest.IngestStage;
 import dev.substrate.jobs.local.EmbeddedKafkaBroker;
+import dev.substrate.jobs.local.LocalFlinkCluster;
 import dev.substrate.jobs.local.LocalRunner;
 import dev.substrate.jobs.local.TopicCreator;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
@@ -12,6 +14,10 @@ import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import dev.substrate.sinks.lake.EvolvingLakeSink;
+import dev.substrate.sinks.lake.LakeCatalogConfig;
+import dev.substrate.sinks.lake.LakeTableSpec;
+import dev.substrate.sources.kafka.DeadLetterSplitter;
 import dev.substrate.sources.kafka.EventKafkaSource;
 import dev.substrate.sources.samples.ProducerReport;
 import dev.substrate.sources.samples.SampleEventProducer;
@@ -34,6 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.Recording;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -43,7 +50,9 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
 import org.apache.flink.runtime.checkpoint.StatsSummarySnapshot;
 import org.apache.flink.runtime.execution.ExecutionState;
@@ -52,6 +61,7 @@ import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.types.Either;
@@ -127,10 +137,12 @@ public final class PipelineBenchmark {
             int rounds,
             Duration checkpointInterval,
             Path jfr,
+            Path asyncProfile,
             int latencyRate,
             int latencySeconds,
             boolean skipSql,
             boolean skipLatency,
+            boolean skipFloor,
             String stateBackend) {
 
         static Options parse(String[] args) {
@@ -139,15 +151,18 @@ public final class PipelineBenchmark {
             int rounds = 1;
             Duration checkpointInterval = SubstrateOptions.CHECKPOINT_INTERVAL.defaultValue();
             Path jfr = null;
+            Path asyncProfile = null;
             int latencyRate = 0;
             int latencySeconds = 60;
             boolean skipSql = false;
             boolean skipLatency = false;
+            boolean skipFloor = false;
             String stateBackend = "hashmap";
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--skip-sql" -> skipSql = true;
                     case "--skip-latency" -> skipLatency = true;
+                    case "--skip-floor" -> skipFloor = true;
                     default -> {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(
@@ -161,6 +176,7 @@ public final class PipelineBenchmark {
                             case "--checkpoint-interval-ms" ->
                                     checkpointInterval = Duration.ofMillis(Long.parseLong(value));
                             case "--jfr" -> jfr = Path.of(value);
+                            case "--async-profile" -> asyncProfile = Path.of(value);
                             case "--latency-rate" -> latencyRate = Integer.parseInt(value);
                             case "--latency-seconds" -> latencySeconds = Integer.parseInt(value);
                             case "--state-backend" -> stateBackend = value;
@@ -177,10 +193,12 @@ public final class PipelineBenchmark {
                     rounds,
                     checkpointInterval,
                     jfr,
+                    asyncProfile,
                     latencyRate,
                     latencySeconds,
                     skipSql,
                     skipLatency,
+                    skipFloor,
                     stateBackend);
         }
     }
@@ -239,17 +257,23 @@ public final class PipelineBenchmark {
 
             List<RunResult> limits = new ArrayList<>();
             List<RunResult> fulls = new ArrayList<>();
+            List<RunResult> floors = new ArrayList<>();
             List<RunResult> ours = new ArrayList<>();
             List<RunResult> sqls = new ArrayList<>();
             for (int round = 1; round <= options.rounds(); round++) {
                 limits.add(runLimit(bootstrap, registry.url(), parallelism, records, round));
                 System.out.println(describe(limits.get(limits.size() - 1)));
-                // The profile covers only the full pipeline's run (of the last round).
+                // The profiles cover only the full pipeline's run (of the last round).
+                boolean profiled = round == options.rounds();
                 Recording recording = null;
-                if (options.jfr() != null && round == options.rounds()) {
+                if (options.jfr() != null && profiled) {
                     recording = new Recording(jdk.jfr.Configuration.getConfiguration("profile"));
                     recording.start();
                 }
+                CpuProfile cpuProfile =
+                        options.asyncProfile() != null && profiled
+                                ? CpuProfile.start(options.asyncProfile())
+                                : null;
                 fulls.add(
                         runFull(
                                 bootstrap,
@@ -259,6 +283,10 @@ public final class PipelineBenchmark {
                                 records,
                                 dataDir.resolve("run-" + round),
                                 options.stateBackend()));
+                if (cpuProfile != null) {
+                    cpuProfile.close();
+                    System.out.println("CPU profile of the full run: " + options.asyncProfile());
+                }
                 if (recording != null) {
                     recording.stop();
                     recording.dump(options.jfr());
@@ -266,6 +294,18 @@ public final class PipelineBenchmark {
                     System.out.println("JFR profile of the full run: " + options.jfr());
                 }
                 System.out.println(describe(fulls.get(fulls.size() - 1)));
+                // After the full run, so that it cannot warm the JIT for the full run.
+                if (!options.skipFloor()) {
+                    floors.add(
+                            runLakeFloor(
+                                    bootstrap,
+                                    registry.url(),
+                                    parallelism,
+                                    options.checkpointInterval(),
+                                    records,
+                                    dataDir.resolve("floor-" + round)));
+                    System.out.println(describe(floors.get(floors.size() - 1)));
+                }
                 if (!options.skipSql()) {
                     ours.add(
                             runTelemetry(
@@ -297,6 +337,17 @@ public final class PipelineBenchmark {
                     full.eventsPerSecond(),
                     full.eventsPerSecond() / limit.eventsPerSecond(),
                     full.eventsPerSecond() / limit.eventsPerSecond() >= 0.5 ? "met" : "NOT met");
+            if (!floors.isEmpty()) {
+                RunResult floor = best(floors);
+                System.out.printf(
+                        Locale.ROOT,
+                        "BEST  lake-floor %,.0f events/s   lake-floor/limit %.2f (the most"
+                            + " full/limit can be while every record is written to its raw table)  "
+                            + " full/lake-floor %.2f%n",
+                        floor.eventsPerSecond(),
+                        floor.eventsPerSecond() / limit.eventsPerSecond(),
+                        full.eventsPerSecond() / floor.eventsPerSecond());
+            }
             if (!options.skipSql()) {
                 printTelemetryComparison(ours, sqls);
             }
@@ -444,6 +495,79 @@ public final class PipelineBenchmark {
                 .name("discard-" + type.tableName());
     }
 
+    /**
+     * The lake floor: Kafka → registry-aware decode → each record into its raw lake table through
+     * the job's own sink ({@link EvolvingLakeSink}), checkpointing on, nothing else. No pipeline
+     * that writes every record to its table can be faster, so lake-floor/limit bounds full/limit.
+     */
+    static RunResult runLakeFloor(
+            String bootstrap,
+            String registryUrl,
+            int parallelism,
+            Duration checkpointInterval,
+            long records,
+            Path runDir)
+            throws Exception {
+        Configuration config =
+                boundedConfig(
+                        "bench-floor-",
+                        bootstrap,
+                        registryUrl,
+                        parallelism,
+                        checkpointInterval,
+                        runDir,
+                        "hashmap");
+        config.set(PipelineOptions.GENERIC_TYPES, false);
+        config.set(PipelineOptions.OBJECT_REUSE, true);
+        config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(parallelism);
+        LakeCatalogConfig catalog = SubstrateJob.catalog(config);
+        for (EventType type : EventType.inputs()) {
+            addDecodeToLake(env, type, recordBase(type), bootstrap, registryUrl, catalog);
+        }
+        return run("lake-floor", env, config, parallelism, records);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<SpecificRecordBase> recordBase(EventType type) {
+        return (Class<SpecificRecordBase>) type.recordClass();
+    }
+
+    private static <T extends SpecificRecordBase> void addDecodeToLake(
+            StreamExecutionEnvironment env,
+            EventType type,
+            Class<T> recordClass,
+            String bootstrap,
+            String registryUrl,
+            LakeCatalogConfig catalog) {
+        SchemaRegistryConfig registry = SchemaRegistryConfig.of(registryUrl);
+        DataStream<T> decoded =
+                env.fromSource(
+                                EventKafkaSource.build(
+                                        type,
+                                        recordClass,
+                                        bootstrap,
+                                        registry,
+                                        "bench-floor",
+                                        OffsetsInitializer.earliest(),
+                                        OffsetsInitializer.latest()),
+                                WatermarkStrategy.<Either<DeadLetter, T>>noWatermarks(),
+                                "decode-" + type.tableName())
+                        .process(new DeadLetterSplitter<T>())
+                        .returns(new AvroTypeInfo<>(recordClass));
+        EvolvingLakeSink.append(
+                decoded,
+                recordClass,
+                catalog,
+                LakeTableSpec.of(type),
+                new EvolvingLakeSink.SchemaSource(
+                        registry,
+                        type.subject(),
+                        IngestStage.PIPELINE_FIELDS,
+                        SubstrateOptions.LAKE_SCHEMA_REFRESH.defaultValue()));
+    }
+
     /** The whole Substrate job, checkpointing on, into a fresh warehouse, bounded. */
     static RunResult runFull(
             String bootstrap,
@@ -455,19 +579,39 @@ public final class PipelineBenchmark {
             String stateBackend)
             throws Exception {
         Configuration config =
-                fullConfig(
+                boundedConfig(
+                        "bench-full-",
                         bootstrap,
                         registryUrl,
                         parallelism,
                         checkpointInterval,
-                        "bench-full-" + runDir.getFileName(),
-                        SubstrateOptions.StartingOffsets.EARLIEST,
-                        runDir,
                         runDir,
                         stateBackend);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         SubstrateJob.build(env, config, OffsetsInitializer.latest());
         return run("full", env, config, parallelism, records);
+    }
+
+    /** {@link #fullConfig} of a bounded run from the topics' start, everything under runDir. */
+    private static Configuration boundedConfig(
+            String groupPrefix,
+            String bootstrap,
+            String registryUrl,
+            int parallelism,
+            Duration checkpointInterval,
+            Path runDir,
+            String stateBackend)
+            throws IOException {
+        return fullConfig(
+                bootstrap,
+                registryUrl,
+                parallelism,
+                checkpointInterval,
+                groupPrefix + runDir.getFileName(),
+                SubstrateOptions.StartingOffsets.EARLIEST,
+                runDir,
+                runDir,
+                stateBackend);
     }
 
     /**
@@ -601,6 +745,9 @@ public final class PipelineBenchmark {
         clusterConfig.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         clusterConfig.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         clusterConfig.set(RestOptions.BIND_PORT, "0");
+        // As the local runner's cluster: enough network buffers for every exchange of the job.
+        clusterConfig.set(TaskManagerOptions.NETWORK_MEMORY_MIN, LocalFlinkCluster.NETWORK_MEMORY);
+        clusterConfig.set(TaskManagerOptions.NETWORK_MEMORY_MAX, LocalFlinkCluster.NETWORK_MEMORY);
         return new MiniClusterConfiguration.Builder()
                 .setConfiguration(clusterConfig)
                 .setNumTaskManagers(1)

@@ -66,7 +66,7 @@ public final class IngestStage {
     private static final Logger LOG = LoggerFactory.getLogger(IngestStage.class);
 
     /** Columns the ingest fills in itself, so the raw tables always have them. */
-    static final Set<String> PIPELINE_FIELDS = Set.of("quality_tags");
+    public static final Set<String> PIPELINE_FIELDS = Set.of("quality_tags");
 
     /** The table of records that arrived later than the allowed lateness. */
     public static final LakeTableSpec LATE_EVENTS =
