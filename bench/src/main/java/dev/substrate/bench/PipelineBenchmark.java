@@ -138,6 +138,7 @@ public final class PipelineBenchmark {
             Duration checkpointInterval,
             Path jfr,
             Path asyncProfile,
+            String profileRun,
             int latencyRate,
             int latencySeconds,
             boolean skipSql,
@@ -152,6 +153,7 @@ public final class PipelineBenchmark {
             Duration checkpointInterval = SubstrateOptions.CHECKPOINT_INTERVAL.defaultValue();
             Path jfr = null;
             Path asyncProfile = null;
+            String profileRun = "full";
             int latencyRate = 0;
             int latencySeconds = 60;
             boolean skipSql = false;
@@ -177,6 +179,7 @@ public final class PipelineBenchmark {
                                     checkpointInterval = Duration.ofMillis(Long.parseLong(value));
                             case "--jfr" -> jfr = Path.of(value);
                             case "--async-profile" -> asyncProfile = Path.of(value);
+                            case "--profile-run" -> profileRun = value;
                             case "--latency-rate" -> latencyRate = Integer.parseInt(value);
                             case "--latency-seconds" -> latencySeconds = Integer.parseInt(value);
                             case "--state-backend" -> stateBackend = value;
@@ -194,6 +197,7 @@ public final class PipelineBenchmark {
                     checkpointInterval,
                     jfr,
                     asyncProfile,
+                    profileRun,
                     latencyRate,
                     latencySeconds,
                     skipSql,
@@ -261,70 +265,60 @@ public final class PipelineBenchmark {
             List<RunResult> ours = new ArrayList<>();
             List<RunResult> sqls = new ArrayList<>();
             for (int round = 1; round <= options.rounds(); round++) {
-                limits.add(runLimit(bootstrap, registry.url(), parallelism, records, round));
-                System.out.println(describe(limits.get(limits.size() - 1)));
-                // The profiles cover only the full pipeline's run (of the last round).
-                boolean profiled = round == options.rounds();
-                Recording recording = null;
-                if (options.jfr() != null && profiled) {
-                    recording = new Recording(jdk.jfr.Configuration.getConfiguration("profile"));
-                    recording.start();
-                }
-                CpuProfile cpuProfile =
-                        options.asyncProfile() != null && profiled
-                                ? CpuProfile.start(options.asyncProfile())
-                                : null;
+                // The profiles cover one run (--profile-run, default full) of the last round.
+                Profiler profiler = new Profiler(options, round == options.rounds());
+                int r = round;
+                limits.add(
+                        profiler.run(
+                                "limit",
+                                () ->
+                                        runLimit(
+                                                bootstrap,
+                                                registry.url(),
+                                                parallelism,
+                                                records,
+                                                r)));
                 fulls.add(
-                        runFull(
-                                bootstrap,
-                                registry.url(),
-                                parallelism,
-                                options.checkpointInterval(),
-                                records,
-                                dataDir.resolve("run-" + round),
-                                options.stateBackend()));
-                if (cpuProfile != null) {
-                    cpuProfile.close();
-                    System.out.println("CPU profile of the full run: " + options.asyncProfile());
-                }
-                if (recording != null) {
-                    recording.stop();
-                    recording.dump(options.jfr());
-                    recording.close();
-                    System.out.println("JFR profile of the full run: " + options.jfr());
-                }
-                System.out.println(describe(fulls.get(fulls.size() - 1)));
+                        profiler.run(
+                                "full",
+                                () ->
+                                        runFull(
+                                                bootstrap,
+                                                registry.url(),
+                                                parallelism,
+                                                options.checkpointInterval(),
+                                                records,
+                                                dataDir.resolve("run-" + r),
+                                                options.stateBackend())));
                 // After the full run, so that it cannot warm the JIT for the full run.
                 if (!options.skipFloor()) {
                     floors.add(
-                            runLakeFloor(
-                                    bootstrap,
-                                    registry.url(),
-                                    parallelism,
-                                    options.checkpointInterval(),
-                                    records,
-                                    dataDir.resolve("floor-" + round)));
-                    System.out.println(describe(floors.get(floors.size() - 1)));
+                            profiler.run(
+                                    "lake-floor",
+                                    () ->
+                                            runLakeFloor(
+                                                    bootstrap,
+                                                    registry.url(),
+                                                    parallelism,
+                                                    options.checkpointInterval(),
+                                                    records,
+                                                    dataDir.resolve("floor-" + r))));
                 }
                 if (!options.skipSql()) {
-                    ours.add(
-                            runTelemetry(
-                                    "telemetry-ours",
-                                    bootstrap,
-                                    registry.url(),
-                                    parallelism,
-                                    gpuRecords,
-                                    round));
-                    System.out.println(describe(ours.get(ours.size() - 1)));
-                    sqls.add(
-                            runTelemetry(
-                                    "telemetry-sql",
-                                    bootstrap,
-                                    registry.url(),
-                                    parallelism,
-                                    gpuRecords,
-                                    round));
-                    System.out.println(describe(sqls.get(sqls.size() - 1)));
+                    for (String peer : List.of("telemetry-ours", "telemetry-sql")) {
+                        RunResult result =
+                                profiler.run(
+                                        peer,
+                                        () ->
+                                                runTelemetry(
+                                                        peer,
+                                                        bootstrap,
+                                                        registry.url(),
+                                                        parallelism,
+                                                        gpuRecords,
+                                                        r));
+                        (peer.equals("telemetry-ours") ? ours : sqls).add(result);
+                    }
                 }
             }
             RunResult limit = best(limits);
@@ -415,6 +409,44 @@ public final class PipelineBenchmark {
                 first.accumulator("countSum"),
                 first.doubleAccumulator("powerSum"),
                 TelemetryPeerJobs.SQL_LACKS);
+    }
+
+    /** A job run of the benchmark. */
+    private interface Run {
+        RunResult run() throws Exception;
+    }
+
+    /**
+     * Runs each job and prints its result; profiles the one named by {@code --profile-run} with JFR
+     * ({@code --jfr}) and async-profiler ({@code --async-profile}) when this is the last round.
+     */
+    private record Profiler(Options options, boolean lastRound) {
+
+        RunResult run(String name, Run job) throws Exception {
+            boolean profiled = lastRound && name.equals(options.profileRun());
+            Recording recording = null;
+            if (options.jfr() != null && profiled) {
+                recording = new Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                recording.start();
+            }
+            CpuProfile cpuProfile =
+                    options.asyncProfile() != null && profiled
+                            ? CpuProfile.start(options.asyncProfile())
+                            : null;
+            RunResult result = job.run();
+            if (cpuProfile != null) {
+                cpuProfile.close();
+                System.out.println("CPU profile of " + name + ": " + options.asyncProfile());
+            }
+            if (recording != null) {
+                recording.stop();
+                recording.dump(options.jfr());
+                recording.close();
+                System.out.println("JFR profile of " + name + ": " + options.jfr());
+            }
+            System.out.println(describe(result));
+            return result;
+        }
     }
 
     private static List<RunResult> concat(List<RunResult> a, List<RunResult> b) {
