@@ -4,10 +4,11 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.operators.windows.WindowPartial;
 import java.util.Arrays;
 import javax.annotation.Nullable;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * The running aggregate of one GPU's readings in one window, updated reading by reading (never a
- * buffer of readings). A Flink POJO whose sketches serialize through {@link
+ * buffer of readings). Serialized by {@link GpuWindowAccumulatorTypeInfo}, its sketches by {@link
  * QuantileSketchTypeInfo}.
  *
  * <p>Time-weighted quantities use the readings' timestamps:
@@ -27,6 +28,7 @@ import javax.annotation.Nullable;
  * and the last reading seen so far counts in the statistics but not in the integrals, which already
  * span its time by interpolation; one before the first or after the last extends them.
  */
+@TypeInfo(GpuWindowAccumulatorTypeInfo.Factory.class)
 public class GpuWindowAccumulator implements WindowPartial {
 
     public long windowStart;

@@ -24,7 +24,7 @@ public class GpuWindowBoundsFunction
 
     /** Re-fired windows, updated by late readings. */
     public static final OutputTag<GpuWindowAccumulator> UPDATES =
-            new OutputTag<>("gpu-window-updates", Types.POJO(GpuWindowAccumulator.class)) {};
+            new OutputTag<>("gpu-window-updates", GpuWindowAccumulatorTypeInfo.INSTANCE) {};
 
     private final ValueStateDescriptor<Boolean> fired =
             new ValueStateDescriptor<>("fired", Types.BOOLEAN);

@@ -3,11 +3,9 @@ package dev.substrate.operators.telemetry.windows;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.util.Map;
-import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
@@ -18,65 +16,14 @@ import org.apache.flink.core.memory.DataOutputView;
  * length-prefixed DDSketch encoding. Found through the {@code @TypeInfo} annotation, so POJO
  * accumulators holding sketches need no Kryo ({@code pipeline.generic-types: false} holds).
  */
-public final class QuantileSketchTypeInfo extends TypeInformation<QuantileSketch> {
+public final class QuantileSketchTypeInfo extends OwnSerializerTypeInfo<QuantileSketch> {
 
     private static final long serialVersionUID = 1L;
 
     public static final QuantileSketchTypeInfo INSTANCE = new QuantileSketchTypeInfo();
 
-    @Override
-    public boolean isBasicType() {
-        return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-        return false;
-    }
-
-    @Override
-    public int getArity() {
-        return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-        return 1;
-    }
-
-    @Override
-    public Class<QuantileSketch> getTypeClass() {
-        return QuantileSketch.class;
-    }
-
-    @Override
-    public boolean isKeyType() {
-        return false;
-    }
-
-    @Override
-    public TypeSerializer<QuantileSketch> createSerializer(SerializerConfig config) {
-        return Serializer.INSTANCE;
-    }
-
-    @Override
-    public String toString() {
-        return "QuantileSketch(DDSketch)";
-    }
-
-    @Override
-    public boolean equals(Object obj) {
-        return obj instanceof QuantileSketchTypeInfo;
-    }
-
-    @Override
-    public int hashCode() {
-        return QuantileSketchTypeInfo.class.hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object obj) {
-        return obj instanceof QuantileSketchTypeInfo;
+    private QuantileSketchTypeInfo() {
+        super(QuantileSketch.class, Serializer.INSTANCE);
     }
 
     /** Referenced by {@code @TypeInfo} on {@link QuantileSketch}. */

@@ -181,9 +181,9 @@ public final class TelemetryWindows {
         return gpuRows.union(nodeRows, clusterRows);
     }
 
-    /** The POJO type of the GPU window accumulator (sketches through {@code @TypeInfo}). */
+    /** The type of the GPU window accumulator, with its own serializer. */
     public static TypeInformation<GpuWindowAccumulator> gpuWindowType() {
-        return Types.POJO(GpuWindowAccumulator.class);
+        return GpuWindowAccumulatorTypeInfo.INSTANCE;
     }
 
     public static TypeInformation<RollupAccumulator> rollupType() {

@@ -12,14 +12,15 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
-/** Accumulators are POJOs whose sketches use their own serializer: no Kryo anywhere. */
+/** Accumulators and their sketches use their own serializers: no Kryo anywhere. */
 class QuantileSketchTypeInfoTest {
 
     @Test
-    void accumulatorsArePojosWithTheSketchSerializer() {
-        TypeInformation<GpuWindowAccumulator> gpu = TelemetryWindows.gpuWindowType();
+    void accumulatorsHaveTheirOwnTypesWithTheSketchSerializer() {
+        assertThat(TelemetryWindows.gpuWindowType())
+                .isSameAs(GpuWindowAccumulatorTypeInfo.INSTANCE)
+                .isSameAs(TypeInformation.of(GpuWindowAccumulator.class));
         TypeInformation<RollupAccumulator> rollup = TelemetryWindows.rollupType();
-        assertThat(gpu).isInstanceOf(PojoTypeInfo.class);
         assertThat(rollup).isInstanceOf(PojoTypeInfo.class);
         PojoTypeInfo<MetricStats> stats =
                 (PojoTypeInfo<MetricStats>) TypeInformation.of(MetricStats.class);

@@ -1,0 +1,270 @@
+package dev.substrate.operators.telemetry.windows;
+
+import java.io.IOException;
+import java.lang.reflect.Type;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.api.common.typeutils.base.array.DoublePrimitiveArraySerializer;
+import org.apache.flink.api.common.typeutils.base.array.IntPrimitiveArraySerializer;
+import org.apache.flink.api.common.typeutils.base.array.LongPrimitiveArraySerializer;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializerSnapshot;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+import org.apache.flink.types.StringValue;
+
+/**
+ * Flink type information of {@link GpuWindowAccumulator}, with a serializer written for it.
+ *
+ * <p>Every 1-minute window's partial crosses four shuffles: pre-aggregation to the window, and the
+ * window to the 5-minute windows and to the node rollups of both sizes. Flink's {@code
+ * PojoSerializer} took 28% of the telemetry threads' CPU there. Most of that went to reflective
+ * instantiation of the accumulator, its four {@link MetricStats} and their sketches, which
+ * deserialization then overwrote (docs/BENCHMARKS.md). This serializer writes the fields in a fixed
+ * order and builds each object once.
+ *
+ * <p>State written by the POJO serializer (before this class existed) is migrated on restore: the
+ * snapshot declares it compatible after migration.
+ */
+public final class GpuWindowAccumulatorTypeInfo
+        extends OwnSerializerTypeInfo<GpuWindowAccumulator> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final GpuWindowAccumulatorTypeInfo INSTANCE = new GpuWindowAccumulatorTypeInfo();
+
+    private GpuWindowAccumulatorTypeInfo() {
+        super(GpuWindowAccumulator.class, Serializer.INSTANCE);
+    }
+
+    /** Referenced by {@code @TypeInfo} on {@link GpuWindowAccumulator}. */
+    public static final class Factory extends TypeInfoFactory<GpuWindowAccumulator> {
+        @Override
+        public TypeInformation<GpuWindowAccumulator> createTypeInfo(
+                Type t, Map<String, TypeInformation<?>> genericParameters) {
+            return INSTANCE;
+        }
+    }
+
+    /** Writes the accumulator's fields in declaration order; nullable ones behind a flag. */
+    public static final class Serializer extends TypeSerializerSingleton<GpuWindowAccumulator> {
+        private static final long serialVersionUID = 1L;
+
+        public static final Serializer INSTANCE = new Serializer();
+
+        @Override
+        public boolean isImmutableType() {
+            return false;
+        }
+
+        @Override
+        public GpuWindowAccumulator createInstance() {
+            return new GpuWindowAccumulator();
+        }
+
+        @Override
+        public GpuWindowAccumulator copy(GpuWindowAccumulator from) {
+            GpuWindowAccumulator to = new GpuWindowAccumulator();
+            to.windowStart = from.windowStart;
+            to.windowEnd = from.windowEnd;
+            to.region = from.region;
+            to.cluster = from.cluster;
+            to.node = from.node;
+            to.gpuUuid = from.gpuUuid;
+            to.model = from.model;
+            to.sampleCount = from.sampleCount;
+            to.utilization = copy(from.utilization);
+            to.power = copy(from.power);
+            to.temperature = copy(from.temperature);
+            to.memoryUsed = copy(from.memoryUsed);
+            to.powerFirstTs = from.powerFirstTs;
+            to.powerFirst = from.powerFirst;
+            to.powerLastTs = from.powerLastTs;
+            to.powerLast = from.powerLast;
+            to.powerIntegralWms = from.powerIntegralWms;
+            to.powerIntervals = from.powerIntervals;
+            to.firstTs = from.firstTs;
+            to.firstReasons = from.firstReasons;
+            to.lastTs = from.lastTs;
+            to.lastReasons = from.lastReasons;
+            to.coveredMs = from.coveredMs;
+            to.reasonMs = from.reasonMs == null ? null : from.reasonMs.clone();
+            to.reasonReadings = from.reasonReadings == null ? null : from.reasonReadings.clone();
+            to.eccCorrectedMin = from.eccCorrectedMin;
+            to.eccCorrectedMax = from.eccCorrectedMax;
+            to.eccUncorrectedMin = from.eccUncorrectedMin;
+            to.eccUncorrectedMax = from.eccUncorrectedMax;
+            to.xids = from.xids == null ? null : from.xids.clone();
+            return to;
+        }
+
+        @Nullable
+        private static MetricStats copy(@Nullable MetricStats from) {
+            return from == null ? null : from.copy();
+        }
+
+        @Override
+        public GpuWindowAccumulator copy(GpuWindowAccumulator from, GpuWindowAccumulator reuse) {
+            return copy(from);
+        }
+
+        @Override
+        public int getLength() {
+            return -1;
+        }
+
+        @Override
+        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+            out.writeLong(acc.windowStart);
+            out.writeLong(acc.windowEnd);
+            StringValue.writeString(acc.region, out);
+            StringValue.writeString(acc.cluster, out);
+            StringValue.writeString(acc.node, out);
+            StringValue.writeString(acc.gpuUuid, out);
+            StringValue.writeString(acc.model, out);
+            out.writeLong(acc.sampleCount);
+            writeStats(acc.utilization, out);
+            writeStats(acc.power, out);
+            writeStats(acc.temperature, out);
+            writeStats(acc.memoryUsed, out);
+            out.writeLong(acc.powerFirstTs);
+            out.writeDouble(acc.powerFirst);
+            out.writeLong(acc.powerLastTs);
+            out.writeDouble(acc.powerLast);
+            out.writeDouble(acc.powerIntegralWms);
+            out.writeInt(acc.powerIntervals);
+            out.writeLong(acc.firstTs);
+            out.writeLong(acc.firstReasons);
+            out.writeLong(acc.lastTs);
+            out.writeLong(acc.lastReasons);
+            out.writeLong(acc.coveredMs);
+            writeNullable(acc.reasonMs, DoublePrimitiveArraySerializer.INSTANCE, out);
+            writeNullable(acc.reasonReadings, LongPrimitiveArraySerializer.INSTANCE, out);
+            out.writeLong(acc.eccCorrectedMin);
+            out.writeLong(acc.eccCorrectedMax);
+            out.writeLong(acc.eccUncorrectedMin);
+            out.writeLong(acc.eccUncorrectedMax);
+            writeNullable(acc.xids, IntPrimitiveArraySerializer.INSTANCE, out);
+        }
+
+        @Override
+        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
+            GpuWindowAccumulator acc = new GpuWindowAccumulator();
+            acc.windowStart = in.readLong();
+            acc.windowEnd = in.readLong();
+            acc.region = StringValue.readString(in);
+            acc.cluster = StringValue.readString(in);
+            acc.node = StringValue.readString(in);
+            acc.gpuUuid = StringValue.readString(in);
+            acc.model = StringValue.readString(in);
+            acc.sampleCount = in.readLong();
+            acc.utilization = readStats(in);
+            acc.power = readStats(in);
+            acc.temperature = readStats(in);
+            acc.memoryUsed = readStats(in);
+            acc.powerFirstTs = in.readLong();
+            acc.powerFirst = in.readDouble();
+            acc.powerLastTs = in.readLong();
+            acc.powerLast = in.readDouble();
+            acc.powerIntegralWms = in.readDouble();
+            acc.powerIntervals = in.readInt();
+            acc.firstTs = in.readLong();
+            acc.firstReasons = in.readLong();
+            acc.lastTs = in.readLong();
+            acc.lastReasons = in.readLong();
+            acc.coveredMs = in.readLong();
+            acc.reasonMs = readNullable(DoublePrimitiveArraySerializer.INSTANCE, in);
+            acc.reasonReadings = readNullable(LongPrimitiveArraySerializer.INSTANCE, in);
+            acc.eccCorrectedMin = in.readLong();
+            acc.eccCorrectedMax = in.readLong();
+            acc.eccUncorrectedMin = in.readLong();
+            acc.eccUncorrectedMax = in.readLong();
+            acc.xids = readNullable(IntPrimitiveArraySerializer.INSTANCE, in);
+            return acc;
+        }
+
+        @Override
+        public GpuWindowAccumulator deserialize(GpuWindowAccumulator reuse, DataInputView in)
+                throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView source, DataOutputView target) throws IOException {
+            serialize(deserialize(source), target);
+        }
+
+        private static void writeStats(@Nullable MetricStats stats, DataOutputView out)
+                throws IOException {
+            out.writeBoolean(stats != null);
+            if (stats == null) {
+                return;
+            }
+            out.writeLong(stats.count);
+            out.writeDouble(stats.sum);
+            out.writeDouble(stats.min);
+            out.writeDouble(stats.max);
+            writeNullable(stats.sketch, QuantileSketchTypeInfo.Serializer.INSTANCE, out);
+        }
+
+        @Nullable
+        private static MetricStats readStats(DataInputView in) throws IOException {
+            if (!in.readBoolean()) {
+                return null;
+            }
+            MetricStats stats = new MetricStats();
+            stats.count = in.readLong();
+            stats.sum = in.readDouble();
+            stats.min = in.readDouble();
+            stats.max = in.readDouble();
+            stats.sketch = readNullable(QuantileSketchTypeInfo.Serializer.INSTANCE, in);
+            return stats;
+        }
+
+        /** A flag, then the value if it is not null. */
+        private static <T> void writeNullable(
+                @Nullable T value, TypeSerializer<T> serializer, DataOutputView out)
+                throws IOException {
+            out.writeBoolean(value != null);
+            if (value != null) {
+                serializer.serialize(value, out);
+            }
+        }
+
+        @Nullable
+        private static <T> T readNullable(TypeSerializer<T> serializer, DataInputView in)
+                throws IOException {
+            return in.readBoolean() ? serializer.deserialize(in) : null;
+        }
+
+        @Override
+        public TypeSerializerSnapshot<GpuWindowAccumulator> snapshotConfiguration() {
+            return new Snapshot();
+        }
+    }
+
+    /**
+     * Savepoint compatibility of {@link Serializer}: version 1, the field order above. State that
+     * Flink's POJO serializer wrote is read with it and rewritten with this one.
+     */
+    public static final class Snapshot extends SimpleTypeSerializerSnapshot<GpuWindowAccumulator> {
+        public Snapshot() {
+            super(() -> Serializer.INSTANCE);
+        }
+
+        @Override
+        public TypeSerializerSchemaCompatibility<GpuWindowAccumulator> resolveSchemaCompatibility(
+                TypeSerializerSnapshot<GpuWindowAccumulator> oldSerializerSnapshot) {
+            if (oldSerializerSnapshot instanceof PojoSerializerSnapshot) {
+                return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
+            }
+            return super.resolveSchemaCompatibility(oldSerializerSnapshot);
+        }
+    }
+}

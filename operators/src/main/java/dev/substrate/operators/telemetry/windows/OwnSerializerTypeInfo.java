@@ -1,0 +1,78 @@
+package dev.substrate.operators.telemetry.windows;
+
+import java.io.Serial;
+import org.apache.flink.api.common.serialization.SerializerConfig;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+
+/**
+ * Flink type information of a class that has a serializer written for it: an atomic type (no fields
+ * Flink sees) whose serializer is always the same one.
+ */
+abstract class OwnSerializerTypeInfo<T> extends TypeInformation<T> {
+
+    @Serial private static final long serialVersionUID = 1L;
+
+    private final Class<T> typeClass;
+    private final TypeSerializer<T> serializer;
+
+    OwnSerializerTypeInfo(Class<T> typeClass, TypeSerializer<T> serializer) {
+        this.typeClass = typeClass;
+        this.serializer = serializer;
+    }
+
+    @Override
+    public boolean isBasicType() {
+        return false;
+    }
+
+    @Override
+    public boolean isTupleType() {
+        return false;
+    }
+
+    @Override
+    public int getArity() {
+        return 1;
+    }
+
+    @Override
+    public int getTotalFields() {
+        return 1;
+    }
+
+    @Override
+    public Class<T> getTypeClass() {
+        return typeClass;
+    }
+
+    @Override
+    public boolean isKeyType() {
+        return false;
+    }
+
+    @Override
+    public TypeSerializer<T> createSerializer(SerializerConfig config) {
+        return serializer;
+    }
+
+    @Override
+    public String toString() {
+        return typeClass.getSimpleName();
+    }
+
+    @Override
+    public boolean equals(Object obj) {
+        return obj != null && obj.getClass() == getClass();
+    }
+
+    @Override
+    public int hashCode() {
+        return getClass().hashCode();
+    }
+
+    @Override
+    public boolean canEqual(Object obj) {
+        return obj != null && obj.getClass() == getClass();
+    }
+}
