@@ -47,4 +47,40 @@ class LocalWarehouseFileSystemTest {
             }
         }
     }
+
+    @Test
+    void renamingAFileNeverReplacesAnother() throws Exception {
+        try (LocalWarehouseFileSystem fs = new LocalWarehouseFileSystem()) {
+            fs.initialize(java.net.URI.create("file:///"), new Configuration());
+            Path first = Files.writeString(dir.resolve("first.tmp"), "commit A");
+            Path second = Files.writeString(dir.resolve("second.tmp"), "commit B");
+            org.apache.hadoop.fs.Path version = hadoop(dir.resolve("v2.metadata.json"));
+
+            assertThat(fs.rename(hadoop(first), version)).isTrue();
+            // A second commit of the same version loses instead of erasing the first.
+            assertThat(fs.rename(hadoop(second), version)).isFalse();
+
+            assertThat(Files.readString(dir.resolve("v2.metadata.json"))).isEqualTo("commit A");
+            assertThat(first).doesNotExist();
+            assertThat(second).hasContent("commit B");
+        }
+    }
+
+    @Test
+    void renamingIntoADirectoryStillMovesTheFileThere() throws Exception {
+        try (LocalWarehouseFileSystem fs = new LocalWarehouseFileSystem()) {
+            fs.initialize(java.net.URI.create("file:///"), new Configuration());
+            Path file = Files.writeString(dir.resolve("data.parquet"), "rows");
+            Path target = Files.createDirectory(dir.resolve("table"));
+
+            assertThat(fs.rename(hadoop(file), hadoop(target))).isTrue();
+
+            assertThat(target.resolve("data.parquet")).hasContent("rows");
+            assertThat(file).doesNotExist();
+        }
+    }
+
+    private static org.apache.hadoop.fs.Path hadoop(Path path) {
+        return new org.apache.hadoop.fs.Path(path.toUri());
+    }
 }
