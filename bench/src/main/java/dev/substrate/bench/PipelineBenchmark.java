@@ -489,14 +489,22 @@ public final class PipelineBenchmark {
         return offsets;
     }
 
+    /**
+     * The settings the benchmark's own jobs share with {@code SubstrateJob}: no Kryo fallback,
+     * object reuse; and no restarts, so that a failure ends the run.
+     */
+    private static Configuration withoutKryoOrRestarts(Configuration config) {
+        config.set(PipelineOptions.GENERIC_TYPES, false);
+        config.set(PipelineOptions.OBJECT_REUSE, true);
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        return config;
+    }
+
     /** Kafka → registry-aware decode → discard, one source per input type. */
     static RunResult runLimit(
             String bootstrap, String registryUrl, int parallelism, long records, int round)
             throws Exception {
-        Configuration config = new Configuration();
-        config.set(PipelineOptions.GENERIC_TYPES, false);
-        config.set(PipelineOptions.OBJECT_REUSE, true);
-        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        Configuration config = withoutKryoOrRestarts(new Configuration());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(parallelism);
         for (EventType type : EventType.inputs()) {
@@ -549,8 +557,7 @@ public final class PipelineBenchmark {
                         checkpointInterval,
                         runDir,
                         "hashmap");
-        config.set(PipelineOptions.GENERIC_TYPES, false);
-        config.set(PipelineOptions.OBJECT_REUSE, true);
+        withoutKryoOrRestarts(config);
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(parallelism);
@@ -696,10 +703,7 @@ public final class PipelineBenchmark {
             long records,
             int round)
             throws Exception {
-        Configuration config = new Configuration();
-        config.set(PipelineOptions.GENERIC_TYPES, false);
-        config.set(PipelineOptions.OBJECT_REUSE, true);
-        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        Configuration config = withoutKryoOrRestarts(new Configuration());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(parallelism);
         String groupId = "bench-" + name + "-" + round;
