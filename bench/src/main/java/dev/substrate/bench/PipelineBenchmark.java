@@ -99,6 +99,10 @@ import org.apache.kafka.common.TopicPartitionInfo;
  */
 public final class PipelineBenchmark {
 
+    /** The jobs of a round, in the order they run. */
+    static final List<String> RUNS =
+            List.of("limit", "full", "lake-floor", "telemetry-ours", "telemetry-sql");
+
     /** The consumer group of the latency run, whose offsets are set to the topics' end first. */
     static final String LATENCY_GROUP = "bench-latency";
 
@@ -189,6 +193,10 @@ public final class PipelineBenchmark {
                         }
                     }
                 }
+            }
+            if (!RUNS.contains(profileRun)) {
+                throw new IllegalArgumentException(
+                        "--profile-run must be one of " + RUNS + ", not " + profileRun);
             }
             return new Options(
                     events,
