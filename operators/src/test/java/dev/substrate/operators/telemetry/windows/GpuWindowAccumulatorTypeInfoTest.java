@@ -51,11 +51,13 @@ class GpuWindowAccumulatorTypeInfoTest {
     }
 
     @Test
-    void copiesAreDeep() {
+    void copiesAreDeep() throws Exception {
         GpuWindowAccumulator acc = busyWindow();
         long count = acc.power.count;
 
         GpuWindowAccumulator copy = serializer.copy(acc);
+        // copy() lists the fields a second time: it must miss none of them either.
+        assertSameFields(copy, acc);
         copy.power.add(10_000);
         copy.reasonMs[0] = -1;
         copy.xids[0] = -1;
