@@ -110,31 +110,57 @@ public final class LocalCommand implements Callable<Integer> {
             description = "Checkpoint (and Iceberg commit) interval (default: ${DEFAULT-VALUE}).")
     Duration checkpointInterval;
 
+    @Option(
+            names = "--no-samples",
+            description =
+                    "Produce and register nothing: run the job on what the input topics of the"
+                            + " given --kafka and --registry hold (or will hold).")
+    boolean noSamples;
+
+    @Option(
+            names = "--catch-up",
+            description =
+                    "With --no-samples: stop (drained) once every record the input topics held"
+                            + " at the start is in the lake.")
+    boolean catchUp;
+
+    @Option(
+            names = "--resume-from",
+            paramLabel = "<snapshot>",
+            description =
+                    "Resume from this savepoint or checkpoint directory (relative to the data"
+                            + " directory) instead of the newest. Rows the lake holds from after"
+                            + " it are written again; the summary's audit names them.")
+    String resumeFrom;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty(
                 "substrate.log.dir", dataDir.toAbsolutePath().resolve("logs").toString());
-        if (badFraction < 0 || badFraction >= 1) {
-            System.err.println("--bad-fraction must be at least 0 and below 1, was " + badFraction);
+        LocalSettings settings;
+        try {
+            settings =
+                    LocalSettings.builder()
+                            .dataDir(dataDir)
+                            .externalKafka(externalKafka)
+                            .externalRegistry(externalRegistry)
+                            .ports(kafkaPort, registryPort, webUiPort)
+                            .parallelism(parallelism)
+                            .checkpointInterval(checkpointInterval)
+                            .duration(duration)
+                            .events(events)
+                            .eventsPerSecond(eventsPerSecond)
+                            .badFraction(badFraction)
+                            .seed(seed)
+                            .samples(!noSamples)
+                            .catchUp(catchUp)
+                            .resumeFrom(resumeFrom)
+                            .build();
+        } catch (LocalRunException e) {
+            System.err.println("substrate local: " + e.getMessage());
             return 2;
         }
-        LocalRunner runner =
-                new LocalRunner(
-                        new LocalSettings(
-                                dataDir,
-                                externalKafka,
-                                externalRegistry,
-                                kafkaPort,
-                                registryPort,
-                                webUiPort,
-                                parallelism,
-                                checkpointInterval,
-                                duration,
-                                events,
-                                eventsPerSecond,
-                                badFraction,
-                                seed),
-                        System.out);
+        LocalRunner runner = new LocalRunner(settings, System.out);
         // Ctrl-C asks for a clean stop instead of starting JVM shutdown under a running job;
         // a second Ctrl-C exits at once.
         Signal.handle(

@@ -1,12 +1,12 @@
 package dev.substrate.jobs.cli;
 
+import dev.substrate.jobs.local.LocalRunException;
 import dev.substrate.jobs.local.LocalServices;
 import dev.substrate.jobs.local.LocalSettings;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sources.samples.SampleEventProducer;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -68,21 +68,25 @@ public final class ServicesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         System.setProperty(
                 "substrate.log.dir", dataDir.toAbsolutePath().resolve("logs").toString());
-        LocalSettings settings =
-                new LocalSettings(
-                        dataDir,
-                        null,
-                        null,
-                        kafkaPort,
-                        registryPort,
-                        0,
-                        1,
-                        Duration.ofSeconds(5),
-                        null,
-                        null,
-                        eventsPerSecond,
-                        badFraction,
-                        seed);
+        if (eventsPerSecond < 0) {
+            System.err.println(
+                    "substrate services: --rate must be 0 (no events) or more, was "
+                            + eventsPerSecond);
+            return 2;
+        }
+        LocalSettings settings;
+        try {
+            settings =
+                    LocalSettings.builder()
+                            .dataDir(dataDir)
+                            .ports(kafkaPort, registryPort, 0)
+                            .badFraction(badFraction)
+                            .seed(seed)
+                            .build();
+        } catch (LocalRunException e) {
+            System.err.println("substrate services: " + e.getMessage());
+            return 2;
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());

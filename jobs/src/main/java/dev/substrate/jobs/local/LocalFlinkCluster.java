@@ -10,14 +10,19 @@ import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
+import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +41,11 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public static final MemorySize NETWORK_MEMORY = MemorySize.ofMebiBytes(256);
 
+    private static final String LOOPBACK = "127.0.0.1";
+
+    /** Restarts before a local job fails for good: a fault that repeats is not transient. */
+    static final int RESTART_ATTEMPTS = 3;
+
     private final MiniCluster cluster;
     private final Path savepointDir;
     private JobID jobId;
@@ -51,8 +61,14 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public static LocalFlinkCluster start(Path dataDir, int slots, int webUiPort) throws Exception {
         Configuration config = new Configuration();
-        config.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        config.set(RestOptions.ADDRESS, "127.0.0.1");
+        // Every socket on the loopback interface: the web UI, and the BLOB server, RPC and data
+        // exchange, which otherwise listen on every interface.
+        config.set(RestOptions.BIND_ADDRESS, LOOPBACK);
+        config.set(RestOptions.ADDRESS, LOOPBACK);
+        config.set(JobManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(JobManagerOptions.ADDRESS, LOOPBACK);
+        config.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(TaskManagerOptions.HOST, LOOPBACK);
         config.set(RestOptions.BIND_PORT, String.valueOf(webUiPort));
         config.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
         config.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(128));
@@ -97,6 +113,71 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     public JobStatus status() throws Exception {
         return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * How a local job runs: a few restarts, then it fails with its cause (never a restart loop);
+     * checkpoints kept when the process dies or the job fails, so the next run resumes from the
+     * newest one instead of an older savepoint.
+     */
+    static Configuration jobRuntime() {
+        Configuration config = new Configuration();
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+        config.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        config.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        return config;
+    }
+
+    /**
+     * Throws when the job is no longer running, with its root cause; when the job restored from
+     * {@code resumedFrom} and failed restoring it, the message names the snapshot and the fix.
+     */
+    void checkRunning(@Nullable String resumedFrom) throws Exception {
+        JobStatus status = status();
+        if (!status.isGloballyTerminalState()) {
+            return;
+        }
+        Throwable root = null;
+        JobResult result = cluster.requestJobResult(jobId).get(10, TimeUnit.SECONDS);
+        if (result.getSerializedThrowable().isPresent()) {
+            root =
+                    ExceptionUtils.stripCompletionException(
+                            result.getSerializedThrowable()
+                                    .get()
+                                    .deserializeError(getClass().getClassLoader()));
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+        }
+        String cause =
+                root == null
+                        ? "no cause given"
+                        : root.getClass().getName() + ": " + root.getMessage();
+        String trace = root == null ? "" : ExceptionUtils.stringifyException(root);
+        boolean restoring =
+                resumedFrom != null
+                        && (trace.contains("restore")
+                                || trace.contains("StreamOperatorStateContext")
+                                || trace.contains("StateBackend"));
+        throw new LocalRunException(
+                "The job "
+                        + status.name().toLowerCase(java.util.Locale.ROOT)
+                        + " after "
+                        + RESTART_ATTEMPTS
+                        + " restarts: "
+                        + cause
+                        + (restoring
+                                ? ". It failed restoring its state from the "
+                                        + resumedFrom
+                                        + ", which is damaged. Fix: restore its files from a"
+                                        + " backup, start over with a new --data-dir, or choose"
+                                        + " another snapshot with --resume-from <path>"
+                                : ". The log file under the data directory has the whole story"),
+                root);
     }
 
     /**

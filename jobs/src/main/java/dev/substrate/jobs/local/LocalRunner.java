@@ -19,15 +19,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.annotation.Nullable;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * Runs Substrate on one machine: an embedded Kafka broker and schema registry (or external ones),
@@ -59,6 +63,7 @@ public final class LocalRunner {
     private final LocalSettings settings;
     private final PrintStream out;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final AtomicReference<RuntimeException> producerFailure = new AtomicReference<>();
 
     public LocalRunner(LocalSettings settings, PrintStream out) {
         this.settings = settings;
@@ -77,7 +82,7 @@ public final class LocalRunner {
 
     /** Runs until the configured bound or {@link #requestStop()}; returns the summary. */
     public RunSummary run() throws Exception {
-        Path dataDir = settings.dataDir().toAbsolutePath();
+        Path dataDir = settings.dataDir().toAbsolutePath().normalize();
         Preflight.checkDataDir(dataDir);
         if (settings.externalKafka() == null) {
             Preflight.checkPortFree(settings.kafkaPort(), "embedded Kafka broker", "--kafka-port");
@@ -89,36 +94,29 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
+        Preflight.checkWarehouseBelongsHere(SubstrateJob.catalog(lakeOnlyConfig(dataDir)), dataDir);
 
-        String resumeFrom = LastSavepoint.read(dataDir);
-        H100TraceReplay trace = loadTrace();
+        // Where to resume is decided (and checked) before anything starts: a damaged or missing
+        // snapshot is an error that names it, never a silent fresh start.
+        LocalSnapshots snapshots = new LocalSnapshots(dataDir);
+        Optional<LocalSnapshots.Snapshot> resume =
+                settings.resumeFrom() != null
+                        ? Optional.of(snapshots.chosen(settings.resumeFrom()))
+                        : snapshots.resumePoint();
+        for (Path partial : snapshots.partialSavepoints()) {
+            out.println(
+                    "Removing a savepoint that was never completed (a stop was interrupted): "
+                            + dataDir.relativize(partial));
+            snapshots.delete(partial);
+        }
+
+        H100TraceReplay trace = settings.samples() ? loadTrace() : null;
         Duration traceSpan =
                 trace == null ? Duration.ZERO : trace.traceDuration().plus(TRACE_BEFORE_FLEET);
-        Instant now = Instant.now();
-        Instant lastReported = resumeFrom == null ? null : lastReportedWindowEnd(dataDir, now);
-        Instant sampleStart = sampleStart(now, lastReported, traceSpan);
-        if (lastReported != null) {
-            out.printf(
-                    "Sample time:      continues after the last run's (%s), so no window fires"
-                            + " twice%n",
-                    lastReported);
-            if (sampleStart.isAfter(now.minus(Duration.ofHours(1)))) {
-                out.println(
-                        "                  (sample time is catching up with the clock: start"
-                                + " with a fresh --data-dir soon)");
-            }
-        }
         try (LocalServices services = LocalServices.start(settings, dataDir, out);
                 SchemaRegistryClient registry =
                         new SchemaRegistryClient(
                                 SchemaRegistryConfig.fromEnvironment(services.registryUrl()));
-                SampleEventProducer producer =
-                        new SampleEventProducer(
-                                services.bootstrapServers(),
-                                registry,
-                                runSeed(resumeFrom),
-                                settings.badFraction(),
-                                sampleStart);
                 LocalFlinkCluster flink =
                         LocalFlinkCluster.start(
                                 dataDir, settings.parallelism(), settings.webUiPort())) {
@@ -131,66 +129,155 @@ public final class LocalRunner {
             Catalog catalog = lake.catalogLoader().loadCatalog();
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
-
             long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
+            InputOffsets offsets =
+                    new InputOffsets(
+                            services.bootstrapServers(),
+                            config.get(SubstrateOptions.KAFKA_GROUP_ID));
 
-            out.printf("Flink web UI:     %s%n", flink.webUi());
-            replayRealTrace(producer, trace, sampleStart);
-            StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
-            SubstrateJob.build(env, config, null);
-            if (resumeFrom != null) {
-                out.println("Resuming from the last run's savepoint: " + resumeFrom);
-            }
-            flink.submit(env, "substrate (local)", resumeFrom);
-            out.println("Job running. " + stopHint());
+            SampleEventProducer producer =
+                    settings.samples()
+                            ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
+                            : null;
+            try {
+                out.printf("Flink web UI:     %s%n", flink.webUi());
+                StreamExecutionEnvironment env =
+                        new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
+                SubstrateJob.build(env, config, null);
+                resume.ifPresent(snapshot -> out.println(resumeLine(snapshot, dataDir)));
+                if (resume.isEmpty() && snapshots.latestSavepoint() == null) {
+                    out.println("Starting fresh: no savepoint or checkpoint in " + dataDir);
+                }
+                flink.submit(env, "substrate (local)", resume.map(s -> s.pointer()).orElse(null));
+                out.println("Job running. " + stopHint());
 
-            long started = System.nanoTime();
-            Thread producing = startProducing(producer);
-            long deadline =
-                    settings.duration() == null
-                            ? Long.MAX_VALUE
-                            : started + settings.duration().toNanos();
-            while (!stopRequested.await(PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS)) {
-                checkJobRunning(flink);
-                printProgress(lakeProgress, producer.report(), started);
-                boolean allSent = settings.events() != null && !producing.isAlive();
-                if (System.nanoTime() >= deadline
-                        || (allSent && caughtUp(lakeProgress, rowsBefore, producer.report()))) {
-                    requestStop();
+                long started = System.nanoTime();
+                Map<TopicPartition, Long> catchUpTarget =
+                        settings.catchUp() ? offsets.endOffsets() : null;
+                Thread producing = producer == null ? null : startProducing(producer);
+                long deadline =
+                        settings.duration() == null
+                                ? Long.MAX_VALUE
+                                : started + settings.duration().toNanos();
+                while (!stopRequested.await(PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS)) {
+                    flink.checkRunning(resume.map(s -> s.describe(dataDir)).orElse(null));
+                    printProgress(lakeProgress, producer, started);
+                    if (System.nanoTime() >= deadline) {
+                        requestStop();
+                    } else if (settings.events() != null && !producing.isAlive()) {
+                        checkProducer();
+                        if (offsets.caughtUp(offsets.endOffsets())) {
+                            requestStop();
+                        }
+                    } else if (catchUpTarget != null && offsets.caughtUp(catchUpTarget)) {
+                        requestStop();
+                    }
+                }
+                if (producing != null) {
+                    producing.join(TimeUnit.SECONDS.toMillis(30));
+                    checkProducer();
+                }
+                out.println(
+                        "Stopping: "
+                                + (producer == null ? "" : "producer stopped; ")
+                                + "waiting until the job has read every record in the input"
+                                + " topics...");
+                awaitCaughtUp(flink, offsets, lakeProgress, producer, started, resume, dataDir);
+                // A bounded batch is complete: drain, so every window fires and the quality
+                // report and the telemetry windows are whole. A streaming run keeps its open
+                // windows in the savepoint; the next run's sample time starts after them.
+                boolean drain = settings.bounded();
+                out.println(
+                        drain
+                                ? "Draining (every window fires) and taking a final savepoint, so"
+                                        + " every table commits and the next run resumes here..."
+                                : "Taking a final savepoint, so every table commits and the next"
+                                        + " run resumes here...");
+                String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
+                snapshots.recordSavepoint(savepoint);
+                snapshots.removeAllBut(savepoint);
+                out.println("Auditing the lake against the Kafka log...");
+                AuditReport audit =
+                        LakeAudit.builder()
+                                .kafka(services.bootstrapServers())
+                                .registry(registry)
+                                .lake(catalog)
+                                .outputTopics(auditedOutputs(config))
+                                .build()
+                                .run();
+                return RunSummary.read(
+                        catalog,
+                        rowsBefore,
+                        qualityBefore,
+                        drain,
+                        producer == null ? null : producer.report(),
+                        audit,
+                        dataDir,
+                        Duration.ofNanos(System.nanoTime() - started));
+            } finally {
+                if (producer != null) {
+                    producer.close();
                 }
             }
-            producing.join(TimeUnit.SECONDS.toMillis(30));
-            out.println("Stopping: producer stopped; waiting until the lake has every record...");
-            awaitCaughtUp(flink, lakeProgress, rowsBefore, producer.report(), started);
-            // A bounded batch is complete: drain, so every window fires and the quality report
-            // and the telemetry windows are whole. A streaming run keeps its open windows in the
-            // savepoint; the next run's sample time starts after them either way.
-            boolean drain = settings.events() != null;
-            out.println(
-                    drain
-                            ? "Draining (every window fires) and taking a final savepoint, so"
-                                    + " every table commits and the next run resumes here..."
-                            : "Taking a final savepoint, so every table commits and the next run"
-                                    + " resumes here...");
-            String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
-            LastSavepoint.write(dataDir, savepoint);
-            return RunSummary.read(
-                    catalog,
-                    rowsBefore,
-                    qualityBefore,
-                    drain,
-                    producer.report(),
-                    dataDir,
-                    Duration.ofNanos(System.nanoTime() - started));
         }
     }
 
+    /** What the run resumes from, and why that one. */
+    private static String resumeLine(LocalSnapshots.Snapshot snapshot, Path dataDir) {
+        return snapshot.kind() == LocalSnapshots.Kind.SAVEPOINT
+                ? "Resuming from the newest snapshot, the "
+                        + snapshot.describe(dataDir)
+                        + ", taken when the last run stopped"
+                : "Resuming from the newest snapshot, the "
+                        + snapshot.describe(dataDir)
+                        + ": the last run did not stop cleanly, and this checkpoint is newer than"
+                        + " its last savepoint, so nothing it committed to the lake is written"
+                        + " again";
+    }
+
     /**
-     * A run that resumes gets other sample ids than the run before it, so the deduplication state
-     * restored from the savepoint does not take them for duplicates.
+     * Counts this run, picks sample time after everything the input topics already hold, and
+     * registers the sample schemas: the producer never reissues an event id a run before it sent,
+     * crashed or not, and its events are not late against what is already there.
      */
-    private long runSeed(String resumeFrom) {
-        return resumeFrom == null ? settings.seed() : settings.seed() + resumeFrom.hashCode();
+    private SampleEventProducer startProducer(
+            LocalServices services,
+            SchemaRegistryClient registry,
+            Path dataDir,
+            @Nullable H100TraceReplay trace,
+            Duration traceSpan,
+            Optional<LocalSnapshots.Snapshot> resume)
+            throws Exception {
+        long run = RunCounter.next(dataDir);
+        Instant now = Instant.now();
+        Instant after = InputEventTime.latest(services.bootstrapServers(), registry).orElse(null);
+        if (resume.isPresent()) {
+            Instant lastReported = lastReportedWindowEnd(dataDir, now);
+            if (lastReported != null && (after == null || lastReported.isAfter(after))) {
+                after = lastReported;
+            }
+        }
+        Instant sampleStart = sampleStart(now, after, traceSpan);
+        if (after != null) {
+            out.printf(
+                    "Sample time:      continues after the last run's (%s), so no event is late"
+                            + " or reuses an id%n",
+                    after);
+            if (sampleStart.isAfter(now.minus(Duration.ofHours(1)))) {
+                out.println(
+                        "                  (sample time is catching up with the clock: start"
+                                + " with a fresh --data-dir soon)");
+            }
+        }
+        SampleEventProducer producer =
+                new SampleEventProducer(
+                        services.bootstrapServers(),
+                        registry,
+                        RunCounter.seed(settings.seed(), run),
+                        settings.badFraction(),
+                        sampleStart);
+        replayRealTrace(producer, trace, sampleStart);
+        return producer;
     }
 
     /** The trace replay goes this long before the synthetic fleet starts. */
@@ -198,14 +285,14 @@ public final class LocalRunner {
 
     /**
      * Where the synthetic fleet's event time starts: {@link #SAMPLE_TIME_BEHIND} ago (so a run of
-     * any length stays clear of the future-timestamp rule), or, when resuming, after the last run's
-     * reported windows by {@link #RESUME_GAP} plus the trace that goes first: a run that resumes
-     * never sends events into windows the last one fired.
+     * any length stays clear of the future-timestamp rule), or, when the topics or the lake hold
+     * events already, {@link #RESUME_GAP} plus the trace that goes first after the latest of them
+     * ({@code after}): a run never sends events into windows a run before it fired.
      */
-    static Instant sampleStart(Instant now, @Nullable Instant lastReported, Duration traceSpan) {
+    static Instant sampleStart(Instant now, @Nullable Instant after, Duration traceSpan) {
         Instant start = now.minus(SAMPLE_TIME_BEHIND);
-        if (lastReported != null) {
-            Instant afterLast = lastReported.plus(RESUME_GAP).plus(traceSpan);
+        if (after != null) {
+            Instant afterLast = after.plus(RESUME_GAP).plus(traceSpan);
             if (afterLast.isAfter(start)) {
                 start = afterLast;
             }
@@ -267,61 +354,77 @@ public final class LocalRunner {
                 settings.events() != null
                         ? () -> producer.send(settings.events())
                         : () -> producer.streamAt(settings.eventsPerSecond(), stopRequested);
-        Thread thread = new Thread(work, "substrate-sample-producer");
+        Thread thread =
+                new Thread(
+                        () -> {
+                            try {
+                                work.run();
+                            } catch (RuntimeException e) {
+                                producerFailure.set(e);
+                            }
+                        },
+                        "substrate-sample-producer");
         thread.setDaemon(true);
         thread.start();
         return thread;
     }
 
+    /** A producer that failed fails the run: a run that sent less than asked is no success. */
+    private void checkProducer() {
+        RuntimeException failure = producerFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException(
+                    "The sample producer failed: " + failure.getMessage(), failure);
+        }
+    }
+
     /**
-     * Waits (bounded) until every record produced in this run is committed to a table or to dead
-     * letters, so that stopping now leaves nothing behind in Kafka.
+     * Waits (bounded) until the job has read, and checkpointed, every record the input topics hold
+     * now, so that stopping leaves nothing behind in Kafka.
      */
     private void awaitCaughtUp(
             LocalFlinkCluster flink,
+            InputOffsets offsets,
             LakeProgress lake,
-            Map<String, Long> rowsBefore,
-            ProducerReport produced,
-            long started)
+            @Nullable SampleEventProducer producer,
+            long started,
+            Optional<LocalSnapshots.Snapshot> resume,
+            Path dataDir)
             throws Exception {
+        Map<TopicPartition, Long> target = offsets.endOffsets();
         long giveUp = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
         long nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
-        while (!caughtUp(lake, rowsBefore, produced) && System.nanoTime() < giveUp) {
-            checkJobRunning(flink);
+        while (!offsets.caughtUp(target) && System.nanoTime() < giveUp) {
+            flink.checkRunning(resume.map(s -> s.describe(dataDir)).orElse(null));
             if (System.nanoTime() >= nextProgress) {
-                printProgress(lake, produced, started);
+                printProgress(lake, producer, started);
                 nextProgress += PROGRESS_EVERY.toNanos();
             }
             Thread.sleep(250);
         }
     }
 
-    private static boolean caughtUp(
-            LakeProgress lake, Map<String, Long> rowsBefore, ProducerReport produced) {
-        return RunSummary.added(lake.rowsPerTable(), rowsBefore)
-                >= produced.good() + produced.bad();
-    }
-
-    private static void checkJobRunning(LocalFlinkCluster flink) throws Exception {
-        JobStatus status = flink.status();
-        if (status.isGloballyTerminalState()) {
-            throw new IllegalStateException(
-                    "The job ended unexpectedly ("
-                            + status
-                            + "); the log file under the data directory says why.");
-        }
-    }
-
-    private void printProgress(LakeProgress lake, ProducerReport produced, long started) {
+    private void printProgress(
+            LakeProgress lake, @Nullable SampleEventProducer producer, long started) {
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-        StringBuilder line = new StringBuilder();
-        line.append(
-                String.format(
-                        "[%3ds] produced %,d good + %,d bad │ lake:",
-                        seconds, produced.good(), produced.bad()));
+        StringBuilder line = new StringBuilder(String.format("[%3ds] ", seconds));
+        if (producer != null) {
+            ProducerReport produced = producer.report();
+            line.append(
+                    String.format(
+                            "produced %,d good + %,d bad │ ", produced.good(), produced.bad()));
+        }
+        line.append("lake:");
         lake.rowsPerTable()
                 .forEach((table, rows) -> line.append(String.format(" %s %,d", table, rows)));
         out.println(line);
+    }
+
+    /** The Kafka outputs whose repeats the audit counts. */
+    private static List<String> auditedOutputs(Configuration config) {
+        List<String> topics = new ArrayList<>(SubstrateJob.outputTopics(config));
+        topics.add(config.get(SubstrateOptions.DEAD_LETTER_TOPIC));
+        return topics;
     }
 
     /** Just the lake catalog's options, to read the lake before the services start. */
@@ -342,6 +445,9 @@ public final class LocalRunner {
         options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
         options.put(SubstrateOptions.REGISTRY_URL.key(), services.registryUrl());
         options.put(SubstrateOptions.PARALLELISM.key(), String.valueOf(settings.parallelism()));
+        // A data directory without state has an empty lake: read the topics from their start,
+        // whatever a consumer group of the same name committed elsewhere.
+        options.put(SubstrateOptions.KAFKA_STARTING_OFFSETS.key(), "EARLIEST");
         options.put(
                 SubstrateOptions.CHECKPOINT_INTERVAL.key(),
                 settings.checkpointInterval().toMillis() + " ms");

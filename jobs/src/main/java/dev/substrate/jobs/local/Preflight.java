@@ -1,13 +1,18 @@
 package dev.substrate.jobs.local;
 
+import dev.substrate.sinks.lake.LakeCatalogConfig;
+import dev.substrate.sinks.lake.LakeTables;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -73,6 +78,53 @@ public final class Preflight {
                             + " s. Fix: check the address given to --kafka and that the broker"
                             + " runs, or leave --kafka out to use the embedded broker.",
                     e);
+        }
+    }
+
+    /**
+     * The lake's tables live in this data directory. Iceberg keeps absolute paths in its metadata,
+     * so a copied data directory's tables still point at the original's files, and new files would
+     * land there.
+     */
+    public static void checkWarehouseBelongsHere(LakeCatalogConfig lake, Path dataDir) {
+        Path warehouse = dataDir.resolve("warehouse").toAbsolutePath().normalize();
+        if (!Files.isDirectory(warehouse)) {
+            return;
+        }
+        Catalog catalog = lake.catalogLoader().loadCatalog();
+        try {
+            for (TableIdentifier id :
+                    catalog.listTables(
+                            org.apache.iceberg.catalog.Namespace.of(LakeTables.NAMESPACE))) {
+                String location = catalog.loadTable(id).location();
+                Path tablePath =
+                        Path.of(
+                                URI.create(
+                                        location.startsWith("/") ? "file:" + location : location));
+                if (!tablePath.toAbsolutePath().normalize().startsWith(warehouse)) {
+                    throw new LocalRunException(
+                            "Lake table "
+                                    + id
+                                    + " lives at "
+                                    + location
+                                    + ", outside this data directory's warehouse ("
+                                    + warehouse
+                                    + "): the data directory was copied or moved, and Iceberg"
+                                    + " tables keep absolute paths, so this run would write into"
+                                    + " the original. Fix: run from the original directory, or"
+                                    + " start with a new --data-dir.");
+                }
+            }
+        } catch (org.apache.iceberg.exceptions.NoSuchNamespaceException noLakeYet) {
+            // a fresh warehouse: nothing to check
+        } finally {
+            if (catalog instanceof java.io.Closeable closeable) {
+                try {
+                    closeable.close();
+                } catch (IOException e) {
+                    // the catalog was only read
+                }
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.annotation.Nullable;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
 
@@ -25,6 +26,8 @@ import org.apache.iceberg.data.Record;
  *     by source, then most failures first
  * @param qualityComplete whether the job was drained, so every report window was closed and
  *     written; otherwise windows still open are reported by the next run
+ * @param produced what this run's sample producer sent, or null when it produced nothing
+ * @param audit every record of the input topics, from the first offset, found in the lake
  */
 public record RunSummary(
         Map<String, Long> rowsPerTable,
@@ -32,7 +35,8 @@ public record RunSummary(
         Map<String, Long> deadLettersPerReason,
         List<RuleQuality> qualityPerRule,
         boolean qualityComplete,
-        ProducerReport produced,
+        @Nullable ProducerReport produced,
+        AuditReport audit,
         Path dataDir,
         Duration wallTime) {
 
@@ -65,7 +69,8 @@ public record RunSummary(
             Map<String, Long> rowsBefore,
             long qualitySnapshotBefore,
             boolean qualityComplete,
-            ProducerReport produced,
+            @Nullable ProducerReport produced,
+            AuditReport audit,
             Path dataDir,
             Duration wallTime) {
         LakeProgress lake = new LakeProgress(catalog);
@@ -86,7 +91,15 @@ public record RunSummary(
                         lake.rowsAddedAfter(
                                 RuleQualityStep.QUALITY_REPORT.name(), qualitySnapshotBefore));
         return new RunSummary(
-                rows, added, perReason, quality, qualityComplete, produced, dataDir, wallTime);
+                rows,
+                added,
+                perReason,
+                quality,
+                qualityComplete,
+                produced,
+                audit,
+                dataDir,
+                wallTime);
     }
 
     /** Sums report rows (every window and revision) per source and rule. */
@@ -133,26 +146,18 @@ public record RunSummary(
         return rowsAddedPerTable.getOrDefault(EventType.DEAD_LETTER.tableName(), 0L);
     }
 
-    /** Rows this run added to every table an input record can land in. */
-    static long added(Map<String, Long> rows, Map<String, Long> rowsBefore) {
-        long added = 0;
-        for (var entry : rows.entrySet()) {
-            added += entry.getValue() - rowsBefore.getOrDefault(entry.getKey(), 0L);
-        }
-        return added;
-    }
-
     /** Rows this run added to all landing tables together. */
     public long rowsAdded() {
         return rowsAddedPerTable.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /**
-     * Every record produced in this run is, exactly once, in an event table, in dead letters
-     * (broken on purpose, or refused by a quality rule), in late events or in duplicates.
+     * Every record in the input topics, from the first offset and over every run on this data
+     * directory, is exactly once in an event table, in dead letters (broken, or refused by a
+     * quality rule), in late events or in duplicates.
      */
     public boolean accountedFor() {
-        return rowsAdded() == produced.good() + produced.bad();
+        return audit.clean();
     }
 
     private void printQuality(PrintStream out) {
@@ -222,8 +227,11 @@ public record RunSummary(
         out.println();
         out.println("══ Substrate local run: summary ══════════════════════════════════════");
         out.printf("Ran for %d s.%n", wallTime.toSeconds());
-        out.printf(
-                "Produced this run: %,d good + %,d bad records%n", produced.good(), produced.bad());
+        if (produced != null) {
+            out.printf(
+                    "Produced this run: %,d good + %,d bad records%n",
+                    produced.good(), produced.bad());
+        }
         out.println();
         out.printf("%-30s %14s %14s%n", "Iceberg table", "rows", "added this run");
         rowsPerTable.forEach(
@@ -242,17 +250,11 @@ public record RunSummary(
         printQuality(out);
         out.println();
         long other = rowsAdded() - goodRowsAdded() - deadLettersAdded();
-        String landed =
-                String.format(
-                        "%,d in event tables + %,d in dead letters + %,d late or duplicate",
-                        goodRowsAdded(), deadLettersAdded(), other);
-        out.println(
-                accountedFor()
-                        ? "Every record produced this run is accounted for: " + landed + "."
-                        : String.format(
-                                "NOT ALL RECORDS ACCOUNTED FOR YET: %,d produced, the lake has %s"
-                                        + " (records still in Kafka are read by the next run).",
-                                produced.good() + produced.bad(), landed));
+        out.printf(
+                "This run added %,d rows to event tables, %,d to dead letters and %,d to late or"
+                        + " duplicate events.%n",
+                goodRowsAdded(), deadLettersAdded(), other);
+        audit.print(out, produced == null);
         out.println();
         out.println("Where the data lives:");
         out.println("  Iceberg warehouse: " + dataDir.resolve("warehouse"));

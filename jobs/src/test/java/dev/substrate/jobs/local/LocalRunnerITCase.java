@@ -55,14 +55,15 @@ class LocalRunnerITCase {
         assertThat(printed)
                 .contains("Quality rules this run (quality_report, every window closed")
                 .contains("substrate.gpu-samples: ");
-        assertThat(LastSavepoint.read(dataDir.toAbsolutePath())).isNotNull();
+        assertThat(new LocalSnapshots(dataDir).latestSavepoint()).isNotNull();
+        assertThat(printed).contains("Audit: every record in the input topics");
 
         ByteArrayOutputStream secondOutput = new ByteArrayOutputStream();
         RunSummary second = run(1_000, secondOutput);
 
         String secondPrinted = secondOutput.toString(StandardCharsets.UTF_8);
         assertThat(secondPrinted)
-                .contains("Resuming from the last run's savepoint")
+                .contains("Resuming from the newest snapshot, the savepoint savepoints/")
                 .contains("Sample time:      continues after the last run's");
         assertThat(second.accountedFor()).as(secondPrinted).isTrue();
         assertThat(second.rowsAdded()).isEqualTo(1_000 + second.produced().bad());
@@ -116,20 +117,14 @@ class LocalRunnerITCase {
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {
         LocalSettings settings =
-                new LocalSettings(
-                        dataDir,
-                        null,
-                        null,
-                        0,
-                        0,
-                        0,
-                        2,
-                        Duration.ofMillis(500),
-                        null,
-                        events,
-                        500,
-                        0.02,
-                        11L);
+                LocalSettings.builder()
+                        .dataDir(dataDir)
+                        .ports(0, 0, 0)
+                        .checkpointInterval(Duration.ofMillis(500))
+                        .events(events)
+                        .badFraction(0.02)
+                        .seed(11L)
+                        .build();
         PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
         RunSummary summary = new LocalRunner(settings, out).run();
         summary.print(out);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -43,6 +44,25 @@ public final class LakeReader {
             throw new UncheckedIOException("Could not read lake table " + table, e);
         }
         return out;
+    }
+
+    /**
+     * Streams the given columns of every row of the table's current snapshot to {@code action},
+     * without holding the table in memory; a table that does not exist has no rows.
+     */
+    public static void forEachRow(
+            Catalog catalog, String table, List<String> columns, Consumer<Record> action) {
+        TableIdentifier id =
+                table.contains(".") ? TableIdentifier.parse(table) : LakeTables.identifier(table);
+        if (!catalog.tableExists(id)) {
+            return;
+        }
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(load(catalog, table)).select(columns).build()) {
+            rows.forEach(action);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read lake table " + table, e);
+        }
     }
 
     private static Table load(Catalog catalog, String table) {
