@@ -13,19 +13,23 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaParseException;
 
 /**
  * A small client for the Confluent Schema Registry REST API (also spoken by Apicurio's ccompat API,
  * Karapace, Redpanda and {@link dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry}).
  * Thread-safe. Schemas by id are cached forever (ids are immutable), and the id of a schema under a
  * subject is cached once registered or looked up, so steady-state encoding and decoding make no
- * HTTP calls.
+ * HTTP calls. Schemas with {@linkplain SchemaReference references} are resolved when fetched: the
+ * referenced versions are fetched and parsed first, so the schema returned is complete.
  *
  * <pre>{@code
  * try (SchemaRegistryClient client = new SchemaRegistryClient(SchemaRegistryConfig.of(url))) {
@@ -47,7 +51,7 @@ public class SchemaRegistryClient implements AutoCloseable {
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
     private final Map<SubjectSchema, Integer> idsBySubjectSchema = new ConcurrentHashMap<>();
 
-    private record SubjectSchema(String subject, Schema schema) {}
+    private record SubjectSchema(String subject, Schema schema, List<SchemaReference> references) {}
 
     public SchemaRegistryClient(SchemaRegistryConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -71,13 +75,45 @@ public class SchemaRegistryClient implements AutoCloseable {
      * compatibility level (error code 409).
      */
     public int register(String subject, Schema schema) throws SchemaRegistryException {
-        SubjectSchema key = new SubjectSchema(requireSubject(subject), requireSchema(schema));
+        return register(subject, schema, List.of());
+    }
+
+    /**
+     * Registers {@code schema} under {@code subject} with the named types of {@code references}
+     * defined by other subjects, and returns its global id. The registry stores the schema with
+     * those types by name only; {@code schema} itself is complete, as a generated class has it.
+     *
+     * @throws IllegalArgumentException when a referenced type in {@code schema} differs from the
+     *     version the reference names: data written with {@code schema} would not decode with what
+     *     the registry holds
+     */
+    public int register(String subject, Schema schema, List<SchemaReference> references)
+            throws SchemaRegistryException {
+        List<SchemaReference> refs = List.copyOf(Objects.requireNonNull(references, "references"));
+        SubjectSchema key = new SubjectSchema(requireSubject(subject), requireSchema(schema), refs);
         Integer cached = idsBySubjectSchema.get(key);
         if (cached != null) {
             return cached;
         }
-        JsonNode response =
-                send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
+        ObjectNode body = schemaBody(schema);
+        if (!refs.isEmpty()) {
+            String what = "the schema of subject " + subject;
+            Schema.Parser parser = new Schema.Parser();
+            defineReferences(parser, refs, new HashSet<>(), what);
+            String text = withReferencedTypesByName(schema, parser.getTypes().values());
+            if (!parseWith(parser, text, what).equals(schema)) {
+                throw new IllegalArgumentException(
+                        "The schema for subject '"
+                                + subject
+                                + "' differs from the types its references "
+                                + refs
+                                + " name in the registry; register the current versions of"
+                                + " those types first and reference them");
+            }
+            body.put("schema", text);
+            SchemaReferencesJson.put(body, refs);
+        }
+        JsonNode response = send("POST", "/subjects/" + encode(subject) + "/versions", body);
         int id = requiredInt(response, "id", "register");
         idsBySubjectSchema.put(key, id);
         schemasById.putIfAbsent(id, schema);
@@ -89,7 +125,8 @@ public class SchemaRegistryClient implements AutoCloseable {
      * Not-found answers are 40401 (no such subject) or 40403 (schema not under the subject).
      */
     public int getId(String subject, Schema schema) throws SchemaRegistryException {
-        SubjectSchema key = new SubjectSchema(requireSubject(subject), requireSchema(schema));
+        SubjectSchema key =
+                new SubjectSchema(requireSubject(subject), requireSchema(schema), List.of());
         Integer cached = idsBySubjectSchema.get(key);
         if (cached != null) {
             return cached;
@@ -329,8 +366,11 @@ public class SchemaRegistryClient implements AutoCloseable {
         return JSON.createObjectNode().put("schema", schema.toString());
     }
 
-    private static Schema parseSchema(JsonNode response, String what)
-            throws SchemaRegistryException {
+    /**
+     * Parses the {@code schema} of a registry answer, after fetching and parsing the versions its
+     * {@code references} name (and theirs, depth first) into the same parser.
+     */
+    private Schema parseSchema(JsonNode response, String what) throws SchemaRegistryException {
         JsonNode text = response.get("schema");
         if (text == null || !text.isTextual()) {
             throw malformed("fetch " + what, "schema");
@@ -340,12 +380,96 @@ public class SchemaRegistryClient implements AutoCloseable {
             throw new SchemaRegistryException(
                     what + " is a " + type.asText() + " schema; only AVRO is supported", 200, -1);
         }
+        Schema.Parser parser = new Schema.Parser();
+        defineReferences(parser, referencesOf(response, what), new HashSet<>(), what);
+        return parseWith(parser, text.asText(), what);
+    }
+
+    /**
+     * Fetches each referenced version (soft-deleted ones too: data written with them must stay
+     * readable) and parses it into {@code parser}, its own references first; each type name once.
+     */
+    private void defineReferences(
+            Schema.Parser parser,
+            List<SchemaReference> references,
+            Set<String> defined,
+            String what)
+            throws SchemaRegistryException {
+        for (SchemaReference reference : references) {
+            if (!defined.add(reference.name())) {
+                continue;
+            }
+            String version =
+                    reference.version() == SchemaReference.LATEST
+                            ? "latest"
+                            : Integer.toString(reference.version());
+            JsonNode referenced;
+            try {
+                referenced =
+                        send(
+                                "GET",
+                                "/subjects/"
+                                        + encode(reference.subject())
+                                        + "/versions/"
+                                        + version
+                                        + "?deleted=true",
+                                null);
+            } catch (SchemaRegistryException e) {
+                if (e.isRetryable() || e.httpStatus() == 401 || e.httpStatus() == 403) {
+                    throw e;
+                }
+                // The registry answered, but the schema cannot be assembled: like an unusable
+                // schema, not like an unknown id.
+                throw new SchemaRegistryException(
+                        what
+                                + " references "
+                                + reference
+                                + ", which the registry cannot serve: "
+                                + e.getMessage(),
+                        200,
+                        -1,
+                        false,
+                        e);
+            }
+            String referencedWhat = "reference " + reference.name() + " of " + what;
+            defineReferences(parser, referencesOf(referenced, referencedWhat), defined, what);
+            JsonNode text = referenced.get("schema");
+            if (text == null || !text.isTextual()) {
+                throw malformed("fetch " + referencedWhat, "schema");
+            }
+            parseWith(parser, text.asText(), referencedWhat);
+        }
+    }
+
+    private static List<SchemaReference> referencesOf(JsonNode response, String what)
+            throws SchemaRegistryException {
         try {
-            return new Schema.Parser().parse(text.asText());
-        } catch (SchemaParseException | IllegalArgumentException e) {
+            return SchemaReferencesJson.read(response.get("references"));
+        } catch (IllegalArgumentException e) {
+            throw new SchemaRegistryException(
+                    what + " has an invalid reference: " + e.getMessage(), 200, -1, false, e);
+        }
+    }
+
+    private static Schema parseWith(Schema.Parser parser, String text, String what)
+            throws SchemaRegistryException {
+        try {
+            return parser.parse(text);
+        } catch (AvroRuntimeException | IllegalArgumentException e) {
             throw new SchemaRegistryException(
                     what + " is not a valid Avro schema: " + e.getMessage(), 200, -1, false, e);
         }
+    }
+
+    /**
+     * The schema's JSON with {@code referencedTypes} by name only, as a registry stores a schema
+     * with references. Avro 1.12 deprecates this printer but offers no other that leaves known
+     * types out.
+     */
+    @SuppressWarnings("deprecation")
+    private static String withReferencedTypesByName(
+            Schema schema, Collection<Schema> referencedTypes) {
+        return schema.toString(referencedTypes, false);
     }
 
     private static int requiredInt(JsonNode response, String field, String what)

@@ -1,11 +1,16 @@
 package dev.substrate.schemas.registry;
 
+import static dev.substrate.schemas.registry.RegistryTestSupport.failure;
+import static dev.substrate.schemas.registry.RegistryTestSupport.reading;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +25,10 @@ class RegistryErrorCodesTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Schema V1 = reading("{\"name\":\"id\",\"type\":\"string\"}");
+    private static final Schema V2_WITH_DEFAULT =
+            reading(
+                    "{\"name\":\"id\",\"type\":\"string\"}",
+                    "{\"name\":\"note\",\"type\":\"string\",\"default\":\"\"}");
     private static final Schema V2_NO_DEFAULT =
             reading(
                     "{\"name\":\"id\",\"type\":\"string\"}",
@@ -179,6 +188,216 @@ class RegistryErrorCodesTest {
     }
 
     @Test
+    void subjectDeleteIsSoftFirstThenPermanentWithConfluentsCodes() throws Exception {
+        int id = client.register("lifecycle-value", V1);
+
+        SchemaRegistryException notSoftDeleted =
+                failure(
+                        () ->
+                                client.send(
+                                        "DELETE",
+                                        "/subjects/lifecycle-value?permanent=true",
+                                        null));
+        assertThat(notSoftDeleted.httpStatus()).isEqualTo(404);
+        assertThat(notSoftDeleted.errorCode()).isEqualTo(40405);
+        assertThat(notSoftDeleted.getMessage()).contains("lifecycle-value");
+        assertThat(client.getVersions("lifecycle-value")).containsExactly(1);
+
+        assertThat(client.send("DELETE", "/subjects/lifecycle-value", null).toString())
+                .isEqualTo("[1]");
+        assertThat(
+                        failure(() -> client.send("DELETE", "/subjects/lifecycle-value", null))
+                                .errorCode())
+                .isEqualTo(40404);
+        assertThat(client.getSubjects()).doesNotContain("lifecycle-value");
+        assertThat(strings(client.send("GET", "/subjects?deleted=true", null)))
+                .contains("lifecycle-value");
+        assertThat(strings(client.send("GET", "/subjects?deletedOnly=true", null)))
+                .contains("lifecycle-value")
+                .doesNotContain("known-value");
+        assertThat(failure(() -> client.getVersions("lifecycle-value")).errorCode())
+                .isEqualTo(40401);
+        assertThat(
+                        client.send("GET", "/subjects/lifecycle-value/versions?deleted=true", null)
+                                .toString())
+                .isEqualTo("[1]");
+        assertThat(
+                        client.send(
+                                        "GET",
+                                        "/subjects/lifecycle-value/versions/1?deleted=true",
+                                        null)
+                                .get("id")
+                                .asInt())
+                .isEqualTo(id);
+        assertThat(
+                        client.send("POST", "/subjects/lifecycle-value?deleted=true", body(V1))
+                                .get("id")
+                                .asInt())
+                .isEqualTo(id);
+        assertThat(
+                        failure(() -> client.send("POST", "/subjects/lifecycle-value", body(V1)))
+                                .errorCode())
+                .isEqualTo(40401);
+
+        assertThat(
+                        client.send("DELETE", "/subjects/lifecycle-value?permanent=true", null)
+                                .toString())
+                .isEqualTo("[1]");
+        assertThat(strings(client.send("GET", "/subjects?deleted=true", null)))
+                .doesNotContain("lifecycle-value");
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "DELETE",
+                                                        "/subjects/lifecycle-value?permanent=true",
+                                                        null))
+                                .errorCode())
+                .isEqualTo(40401);
+    }
+
+    @Test
+    void versionDeleteIsSoftFirstThenPermanentWithConfluentsCodes() throws Exception {
+        client.register("versioned-value", V1);
+        client.register("versioned-value", V2_WITH_DEFAULT);
+        String v1 = "/subjects/versioned-value/versions/1";
+
+        SchemaRegistryException notSoftDeleted =
+                failure(() -> client.send("DELETE", v1 + "?permanent=true", null));
+        assertThat(notSoftDeleted.httpStatus()).isEqualTo(404);
+        assertThat(notSoftDeleted.errorCode()).isEqualTo(40407);
+
+        assertThat(client.send("DELETE", v1, null).asInt()).isEqualTo(1);
+        SchemaRegistryException softDeleted = failure(() -> client.send("DELETE", v1, null));
+        assertThat(softDeleted.httpStatus()).isEqualTo(404);
+        assertThat(softDeleted.errorCode()).isEqualTo(40406);
+
+        assertThat(client.getVersions("versioned-value")).containsExactly(2);
+        assertThat(
+                        client.send("GET", "/subjects/versioned-value/versions?deleted=true", null)
+                                .toString())
+                .isEqualTo("[1,2]");
+        assertThat(
+                        client.send(
+                                        "GET",
+                                        "/subjects/versioned-value/versions?deletedOnly=true",
+                                        null)
+                                .toString())
+                .isEqualTo("[1]");
+        assertThat(failure(() -> client.getVersion("versioned-value", 1)).errorCode())
+                .isEqualTo(40402);
+        assertThat(client.send("GET", v1 + "?deleted=true", null).get("version").asInt())
+                .isEqualTo(1);
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "DELETE",
+                                                        "/subjects/versioned-value/versions/9",
+                                                        null))
+                                .errorCode())
+                .isEqualTo(40402);
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "DELETE",
+                                                        "/subjects/no-such-value/versions/1",
+                                                        null))
+                                .errorCode())
+                .isEqualTo(40401);
+        assertThat(
+                        failure(
+                                        () ->
+                                                client.send(
+                                                        "DELETE",
+                                                        "/subjects/versioned-value/versions/0",
+                                                        null))
+                                .errorCode())
+                .isEqualTo(42202);
+
+        assertThat(client.send("DELETE", v1 + "?permanent=true", null).asInt()).isEqualTo(1);
+        assertThat(
+                        client.send("GET", "/subjects/versioned-value/versions?deleted=true", null)
+                                .toString())
+                .isEqualTo("[2]");
+        assertThat(client.send("DELETE", "/subjects/versioned-value/versions/latest", null).asInt())
+                .isEqualTo(2);
+        assertThat(failure(() -> client.getLatest("versioned-value")).errorCode()).isEqualTo(40401);
+    }
+
+    @Test
+    void permanentlyDeletedSchemaIdsAreForgottenAndNeverReused() throws Exception {
+        Schema only = reading("{\"name\":\"purged\",\"type\":\"int\"}");
+        int id = client.register("purged-value", only);
+        client.send("DELETE", "/subjects/purged-value", null);
+        // Soft-deleted: the id still serves, so data written with it still decodes.
+        assertThat(client.send("GET", "/schemas/ids/" + id, null).get("schema").asText())
+                .isEqualTo(only.toString());
+
+        client.send("DELETE", "/subjects/purged-value?permanent=true", null);
+        assertThat(failure(() -> client.send("GET", "/schemas/ids/" + id, null)).errorCode())
+                .isEqualTo(40403);
+        try (SchemaRegistryClient fresh =
+                new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()))) {
+            assertThat(fresh.register("purged-value", only)).isGreaterThan(id);
+            assertThat(fresh.getVersions("purged-value")).containsExactly(1);
+        }
+    }
+
+    @Test
+    void schemaIdsListTheSubjectsAndVersionsUsingThem() throws Exception {
+        Schema shared = reading("{\"name\":\"shared\",\"type\":\"long\"}");
+        int id = client.register("left-value", shared);
+        assertThat(client.register("right-value", shared)).isEqualTo(id);
+
+        assertThat(strings(client.send("GET", "/schemas/ids/" + id + "/subjects", null)))
+                .containsExactly("left-value", "right-value");
+        assertThat(client.send("GET", "/schemas/ids/" + id + "/versions", null).toString())
+                .isEqualTo(
+                        "[{\"subject\":\"left-value\",\"version\":1},"
+                                + "{\"subject\":\"right-value\",\"version\":1}]");
+
+        client.send("DELETE", "/subjects/left-value", null);
+        assertThat(strings(client.send("GET", "/schemas/ids/" + id + "/subjects", null)))
+                .containsExactly("right-value");
+        assertThat(
+                        strings(
+                                client.send(
+                                        "GET",
+                                        "/schemas/ids/" + id + "/subjects?deleted=true",
+                                        null)))
+                .containsExactly("left-value", "right-value");
+        assertThat(client.send("GET", "/schemas/ids/" + id + "/versions?deleted=true", null).size())
+                .isEqualTo(2);
+
+        assertThat(
+                        failure(() -> client.send("GET", "/schemas/ids/987654/subjects", null))
+                                .errorCode())
+                .isEqualTo(40403);
+        assertThat(
+                        failure(() -> client.send("GET", "/schemas/ids/987654/versions", null))
+                                .errorCode())
+                .isEqualTo(40403);
+    }
+
+    @Test
+    void registeringASoftDeletedSchemaAgainKeepsItsIdAndDropsTheOldVersion() throws Exception {
+        Schema again = reading("{\"name\":\"again\",\"type\":\"string\"}");
+        int id = client.register("again-value", again);
+        client.send("DELETE", "/subjects/again-value/versions/1", null);
+        try (SchemaRegistryClient fresh =
+                new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()))) {
+            assertThat(fresh.register("again-value", again)).isEqualTo(id);
+        }
+        // As in Confluent, the soft-deleted version 1 of the same schema is gone for good.
+        assertThat(
+                        client.send("GET", "/subjects/again-value/versions?deleted=true", null)
+                                .toString())
+                .isEqualTo("[2]");
+    }
+
+    @Test
     void rawSchemaAndVersionCompatibilityEndpointsAnswer() throws Exception {
         assertThat(
                         new Schema.Parser()
@@ -212,28 +431,13 @@ class RegistryErrorCodesTest {
         assertThat(client.send("GET", "/", null).isObject()).isTrue();
     }
 
-    private interface Call {
-        void run() throws Exception;
+    private static ObjectNode body(Schema schema) {
+        return JSON.createObjectNode().put("schema", schema.toString());
     }
 
-    /** The SchemaRegistryException the call throws; fails the test if it throws none. */
-    private static SchemaRegistryException failure(Call call) {
-        try {
-            call.run();
-        } catch (SchemaRegistryException e) {
-            return e;
-        } catch (Exception e) {
-            throw new AssertionError("expected a SchemaRegistryException", e);
-        }
-        throw new AssertionError("expected a SchemaRegistryException, the call succeeded");
-    }
-
-    private static Schema reading(String... fields) {
-        return new Schema.Parser()
-                .parse(
-                        "{\"type\":\"record\",\"name\":\"Reading\",\"namespace\":\"dev.substrate.test\","
-                            + "\"fields\":["
-                                + String.join(",", fields)
-                                + "]}");
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(node -> values.add(node.asText()));
+        return values;
     }
 }

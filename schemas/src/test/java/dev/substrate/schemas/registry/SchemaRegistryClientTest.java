@@ -1,5 +1,6 @@
 package dev.substrate.schemas.registry;
 
+import static dev.substrate.schemas.registry.RegistryTestSupport.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -102,7 +103,7 @@ class SchemaRegistryClientTest {
                 SchemaRegistryConfig.of(url).withBasicAuth("alice:" + PASSWORD);
         try (SchemaRegistryClient client = new SchemaRegistryClient(config)) {
             assertThat(client.getSubjects()).containsExactly("readings-value");
-            SchemaRegistryException error = catchRegistryException(() -> client.getSchemaById(503));
+            SchemaRegistryException error = failure(() -> client.getSchemaById(503));
             String encoded =
                     Base64.getEncoder()
                             .encodeToString(("alice:" + PASSWORD).getBytes(StandardCharsets.UTF_8));
@@ -246,7 +247,7 @@ class SchemaRegistryClientTest {
                         .withBasicAuth("alice:" + PASSWORD)
                         .withTimeout(Duration.ofSeconds(2));
         try (SchemaRegistryClient client = new SchemaRegistryClient(config)) {
-            SchemaRegistryException e = catchRegistryException(() -> client.getSchemaById(1));
+            SchemaRegistryException e = failure(() -> client.getSchemaById(1));
             assertThat(e.isRetryable()).isTrue();
             assertThat(e.httpStatus()).isEqualTo(-1);
             assertThat(e.errorCode()).isEqualTo(-1);
@@ -263,8 +264,7 @@ class SchemaRegistryClientTest {
                 SchemaRegistryConfig.of(url).withTimeout(Duration.ofMillis(300));
         try (SchemaRegistryClient client = new SchemaRegistryClient(config)) {
             long start = System.nanoTime();
-            SchemaRegistryException e =
-                    catchRegistryException(() -> client.send("GET", "/slow", null));
+            SchemaRegistryException e = failure(() -> client.send("GET", "/slow", null));
             assertThat(Duration.ofNanos(System.nanoTime() - start))
                     .isLessThan(Duration.ofSeconds(2));
             assertThat(e.isRetryable()).isTrue();
@@ -276,21 +276,19 @@ class SchemaRegistryClientTest {
     @Test
     void serverErrorsAreRetryableAndClientErrorsAreNot() throws Exception {
         try (SchemaRegistryClient client = new SchemaRegistryClient(SchemaRegistryConfig.of(url))) {
-            SchemaRegistryException unavailable =
-                    catchRegistryException(() -> client.getSchemaById(503));
+            SchemaRegistryException unavailable = failure(() -> client.getSchemaById(503));
             assertThat(unavailable.httpStatus()).isEqualTo(503);
             assertThat(unavailable.errorCode()).isEqualTo(50003);
             assertThat(unavailable.isRetryable()).isTrue();
             assertThat(unavailable.getMessage()).contains("Error while forwarding");
 
-            SchemaRegistryException gateway =
-                    catchRegistryException(() -> client.getSchemaById(502));
+            SchemaRegistryException gateway = failure(() -> client.getSchemaById(502));
             assertThat(gateway.httpStatus()).isEqualTo(502);
             assertThat(gateway.errorCode()).isEqualTo(-1);
             assertThat(gateway.isRetryable()).isTrue();
             assertThat(gateway.getMessage()).contains("Bad Gateway");
 
-            SchemaRegistryException missing = catchRegistryException(() -> client.getSchemaById(2));
+            SchemaRegistryException missing = failure(() -> client.getSchemaById(2));
             assertThat(missing.errorCode()).isEqualTo(40403);
             assertThat(missing.isNotFound()).isTrue();
             assertThat(missing.isRetryable()).isFalse();
@@ -305,21 +303,6 @@ class SchemaRegistryClientTest {
                 .isEqualTo("team%20a%2Fgpu%2Bsamples%3F-value");
         assertThat(TopicNameStrategy.valueSubject("substrate.gpu-samples"))
                 .isEqualTo("substrate.gpu-samples-value");
-    }
-
-    private interface Call {
-        void run() throws Exception;
-    }
-
-    private static SchemaRegistryException catchRegistryException(Call call) {
-        try {
-            call.run();
-        } catch (SchemaRegistryException e) {
-            return e;
-        } catch (Exception e) {
-            throw new AssertionError("expected a SchemaRegistryException", e);
-        }
-        throw new AssertionError("expected a SchemaRegistryException, the call succeeded");
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {

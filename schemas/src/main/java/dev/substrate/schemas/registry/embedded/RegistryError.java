@@ -1,5 +1,7 @@
 package dev.substrate.schemas.registry.embedded;
 
+import java.util.List;
+
 /** An error answer of the embedded registry: HTTP status, Confluent error code and message. */
 final class RegistryError extends RuntimeException {
 
@@ -35,6 +37,58 @@ final class RegistryError extends RuntimeException {
         return new RegistryError(404, 40403, "Schema not found: " + detail);
     }
 
+    static RegistryError subjectSoftDeleted(String subject) {
+        return new RegistryError(
+                404,
+                40404,
+                "Subject '"
+                        + subject
+                        + "' was soft deleted. Set permanent=true to delete it permanently");
+    }
+
+    static RegistryError subjectNotSoftDeleted(String subject) {
+        return new RegistryError(
+                404,
+                40405,
+                "Subject '"
+                        + subject
+                        + "' was not deleted first before being permanently deleted; delete it"
+                        + " without permanent=true first");
+    }
+
+    static RegistryError versionSoftDeleted(String subject, int version) {
+        return new RegistryError(
+                404,
+                40406,
+                "Subject '"
+                        + subject
+                        + "' version "
+                        + version
+                        + " was soft deleted. Set permanent=true to delete it permanently");
+    }
+
+    static RegistryError versionNotSoftDeleted(String subject, int version) {
+        return new RegistryError(
+                404,
+                40407,
+                "Subject '"
+                        + subject
+                        + "' version "
+                        + version
+                        + " was not deleted first before being permanently deleted; delete it"
+                        + " without permanent=true first");
+    }
+
+    static RegistryError subjectModeNotConfigured(String subject) {
+        return new RegistryError(
+                404,
+                40409,
+                "Subject '"
+                        + subject
+                        + "' does not have subject-level mode configured;"
+                        + " pass defaultToGlobal=true for the effective mode");
+    }
+
     static RegistryError subjectLevelNotConfigured(String subject) {
         return new RegistryError(
                 404,
@@ -68,6 +122,46 @@ final class RegistryError extends RuntimeException {
                         + level
                         + "'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD,"
                         + " FORWARD_TRANSITIVE, FULL and FULL_TRANSITIVE");
+    }
+
+    static RegistryError invalidMode(String mode) {
+        return new RegistryError(
+                422,
+                42204,
+                "Invalid mode '" + mode + "'. Valid values are READWRITE, READONLY and IMPORT");
+    }
+
+    /** 42205: the subject's (or registry's) mode, or its state, does not allow the operation. */
+    static RegistryError notPermitted(String detail) {
+        return new RegistryError(422, 42205, detail);
+    }
+
+    /** 42206: a schema still references the version that was to be deleted. */
+    static RegistryError referenceExists(String subject, int version, List<Integer> referrers) {
+        return new RegistryError(
+                422,
+                42206,
+                "One or more references exist to the schema {subject="
+                        + subject
+                        + ",version="
+                        + version
+                        + "}: schema ids "
+                        + referrers
+                        + " use it; delete those first");
+    }
+
+    /** 413: a request body over the limit, refused before it is read into memory. */
+    static RegistryError requestTooLarge(long limit, String propertyName) {
+        return new RegistryError(
+                413,
+                413,
+                "The request body is larger than this registry's limit of "
+                        + limit
+                        + " bytes. Split the schema into referenced schemas, or raise the limit"
+                        + " with -D"
+                        + propertyName
+                        + "=<bytes> (SUBSTRATE_JAVA_OPTS for ./substrate) or"
+                        + " EmbeddedSchemaRegistry.builder().maxRequestBytes(<bytes>)");
     }
 
     static RegistryError storeError(String detail, Throwable cause) {

@@ -1,71 +1,31 @@
 package dev.substrate.schemas.registry.embedded;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.substrate.schemas.registry.CompatibilityLevel;
+import dev.substrate.schemas.registry.embedded.RegistryState.Subject;
+import dev.substrate.schemas.registry.embedded.RegistryState.Version;
+import dev.substrate.schemas.registry.embedded.RegistryState.Visibility;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import org.apache.avro.Schema;
 
 /**
- * The embedded registry's state: schemas by global id, subjects with their versions, and
- * compatibility configuration. Every change is written to the {@link RegistryLog} before it is
- * applied, so a restart rebuilds exactly the same ids and versions. All methods are synchronized:
- * registrations are rare and must be serialized for ids and compatibility checks to be consistent.
+ * The embedded registry's operations, with Confluent's rules and error codes: registration (and
+ * import with given ids), lookups, soft and permanent deletion, compatibility levels and modes.
+ * Each operation checks everything first, then writes its change to the {@link RegistryLog} as one
+ * line and applies it to the {@link RegistryState}, so a crash leaves it done or not done. All
+ * methods are synchronized: writes are rare and must be serialized for ids, versions and
+ * compatibility checks to be consistent.
  */
 final class SchemaStore implements Closeable {
 
-    static final CompatibilityLevel DEFAULT_LEVEL = CompatibilityLevel.BACKWARD;
-
-    /**
-     * A schema under its global id; {@code canonical} is what identical-schema detection compares.
-     */
-    record StoredSchema(int id, String canonical, Schema schema) {}
-
-    /** One version of a subject, as served by the versions endpoints. */
-    record VersionView(String subject, int version, StoredSchema schema) {}
-
-    private static final class Version {
-        final int number;
-        final int id;
-        boolean deleted;
-
-        Version(int number, int id) {
-            this.number = number;
-            this.id = id;
-        }
-    }
-
-    private static final class Subject {
-        final TreeMap<Integer, Version> versions = new TreeMap<>();
-        CompatibilityLevel level; // null: use the global level
-
-        List<Version> live() {
-            List<Version> live = new ArrayList<>();
-            for (Version version : versions.values()) {
-                if (!version.deleted) {
-                    live.add(version);
-                }
-            }
-            return live;
-        }
-    }
-
-    private final Map<Integer, StoredSchema> schemasById = new HashMap<>();
-    private final Map<String, Integer> idsByCanonical = new HashMap<>();
-    private final TreeMap<String, Subject> subjects = new TreeMap<>();
-    private CompatibilityLevel globalLevel = DEFAULT_LEVEL;
-    private int maxId;
+    private final RegistryState state = new RegistryState();
     private final RegistryLog log;
 
     private SchemaStore(Path stateDir) throws IOException {
-        this.log = RegistryLog.open(stateDir, this::apply);
+        this.log = RegistryLog.open(stateDir, state::apply);
     }
 
     static SchemaStore open(Path stateDir) throws IOException {
@@ -73,179 +33,413 @@ final class SchemaStore implements Closeable {
     }
 
     synchronized int schemaCount() {
-        return schemasById.size();
+        return state.schemaCount();
     }
 
-    synchronized List<String> subjects(boolean includeDeleted) {
-        List<String> names = new ArrayList<>();
-        subjects.forEach(
-                (name, subject) -> {
-                    if (includeDeleted ? !subject.versions.isEmpty() : !subject.live().isEmpty()) {
-                        names.add(name);
-                    }
-                });
-        return names;
+    synchronized List<String> subjects(Visibility visibility) {
+        return state.subjectNames(visibility);
     }
 
-    synchronized List<Integer> versions(String subjectName) {
+    /**
+     * The version numbers {@code visibility} shows. 40401 only when the subject has no version at
+     * all that the query may see (a {@code deletedOnly} query on a live subject answers []).
+     */
+    synchronized List<Integer> versions(String subjectName, Visibility visibility) {
+        Subject subject = state.subject(subjectName);
+        Visibility existence = visibility == Visibility.LIVE ? Visibility.LIVE : Visibility.ALL;
+        if (subject == null || !subject.has(existence)) {
+            throw RegistryError.subjectNotFound(subjectName);
+        }
         List<Integer> numbers = new ArrayList<>();
-        for (Version version : liveSubject(subjectName).live()) {
+        for (Version version : subject.versions(visibility)) {
             numbers.add(version.number);
         }
         return numbers;
     }
 
-    synchronized VersionView version(String subjectName, String versionSpec) {
-        Subject subject = liveSubject(subjectName);
+    /** One version; "latest" is the latest live one, soft-deleted ones only when asked for. */
+    synchronized SubjectVersion version(
+            String subjectName, String versionSpec, boolean includeDeleted) {
         int number = parseVersion(versionSpec);
-        List<Version> live = subject.live();
-        Version version =
-                number == -1
-                        ? live.get(live.size() - 1)
-                        : subject.versions.get(number) != null
-                                        && !subject.versions.get(number).deleted
-                                ? subject.versions.get(number)
-                                : null;
+        Subject subject = state.subject(subjectName);
+        Version version = subject == null ? null : subject.find(number);
+        if (version != null && version.deleted && !includeDeleted) {
+            version = null;
+        }
         if (version == null) {
+            Visibility existence = includeDeleted ? Visibility.ALL : Visibility.LIVE;
+            if (subject == null || !subject.has(existence)) {
+                throw RegistryError.subjectNotFound(subjectName);
+            }
             throw RegistryError.versionNotFound(subjectName, versionSpec);
         }
-        return new VersionView(subjectName, version.number, schemasById.get(version.id));
+        return state.view(subjectName, version);
     }
 
     synchronized StoredSchema schemaById(int id) {
-        StoredSchema schema = schemasById.get(id);
+        StoredSchema schema = state.schema(id);
         if (schema == null) {
             throw RegistryError.schemaNotFound("no schema with id " + id);
         }
         return schema;
     }
 
-    /** The live version of {@code subjectName} holding exactly {@code schema}. */
-    synchronized VersionView lookup(String subjectName, Schema schema) {
-        Subject subject = liveSubject(subjectName);
-        Version version = findLive(subject, schema.toString());
-        if (version == null) {
+    /** The subject versions using schema {@code id}; 40403 when there is no such id. */
+    synchronized List<SubjectVersion> usages(int id, boolean includeDeleted) {
+        schemaById(id);
+        return state.usages(id, includeDeleted ? Visibility.ALL : Visibility.LIVE);
+    }
+
+    /**
+     * The version of {@code subjectName} holding the requested schema, newest first: the same text
+     * and references, or (for a request without references) the same schema once the stored
+     * version's references are resolved, as when a producer sends its whole schema.
+     */
+    synchronized SubjectVersion lookup(
+            String subjectName, SchemaRequest request, boolean includeDeleted) {
+        AvroSchemaParser.Parsed parsed = parse(request);
+        Subject subject = state.subject(subjectName);
+        Visibility visibility = includeDeleted ? Visibility.ALL : Visibility.LIVE;
+        if (subject == null || !subject.has(visibility)) {
+            throw RegistryError.subjectNotFound(subjectName);
+        }
+        Version match = findMatch(subject.versions(visibility), parsed, -1);
+        if (match == null) {
             throw RegistryError.schemaNotFound(
                     "the schema is not registered under subject '" + subjectName + "'");
         }
-        return new VersionView(subjectName, version.number, schemasById.get(version.id));
+        return state.view(subjectName, match);
     }
 
     /**
-     * Registers {@code schema} as the next version of {@code subjectName} after checking it against
-     * the subject's compatibility level; an identical live schema returns its id.
+     * Registers the requested schema under {@code subjectName} and returns its id: an identical
+     * live version returns its id; a new version is checked against the subject's compatibility
+     * level. In IMPORT mode the request names its id (and may name its version), and no
+     * compatibility check runs.
      */
-    synchronized int register(String subjectName, Schema schema) {
-        String canonical = schema.toString();
-        Subject subject = subjects.get(subjectName);
-        if (subject != null) {
-            Version existing = findLive(subject, canonical);
+    synchronized int register(String subjectName, SchemaRequest request) {
+        RegistryMode mode = state.effectiveMode(subjectName);
+        boolean importing = request.id() >= 0;
+        if (mode == RegistryMode.READONLY) {
+            throw readOnly(subjectName);
+        }
+        if (importing && mode != RegistryMode.IMPORT) {
+            throw RegistryError.notPermitted(
+                    "Subject '"
+                            + subjectName
+                            + "' is not in import mode: registering with an 'id' needs IMPORT"
+                            + " mode (PUT /mode/{subject} or PUT /mode with"
+                            + " {\"mode\":\"IMPORT\"})");
+        }
+        if (!importing && mode != RegistryMode.READWRITE) {
+            throw RegistryError.notPermitted(
+                    "Subject '"
+                            + subjectName
+                            + "' is not in read-write mode (it is in "
+                            + mode
+                            + " mode): registrations must give the schema's 'id'");
+        }
+        AvroSchemaParser.Parsed parsed = parse(request);
+        StoredSchema.Identity identity =
+                new StoredSchema.Identity(parsed.canonical(), parsed.references());
+        Subject subject = state.subject(subjectName);
+        List<Version> live = subject == null ? List.of() : subject.versions(Visibility.LIVE);
+
+        int schemaId = request.id();
+        Integer knownId = state.idOf(identity);
+        if (knownId != null && (schemaId < 0 || schemaId == knownId)) {
+            schemaId = knownId;
+        }
+        if (request.version() == 0) {
+            Version existing = findMatch(live, parsed, schemaId);
             if (existing != null) {
                 return existing.id;
             }
-            CompatibilityLevel level = effectiveLevel(subject);
-            List<String> messages =
-                    AvroCompatibilityChecker.check(level, schema, existingSchemas(subject));
-            if (!messages.isEmpty()) {
-                throw new RegistryError(
-                        409,
-                        409,
-                        "Schema being registered is incompatible with an earlier schema for"
-                                + " subject \""
+        }
+        if (mode != RegistryMode.IMPORT) {
+            checkCompatible(subjectName, parsed, live);
+        }
+
+        int number = subject == null ? 1 : subject.nextVersion();
+        if (request.version() > 0 && request.version() != number) {
+            if (mode != RegistryMode.IMPORT) {
+                throw RegistryError.invalidSchema(
+                        "version "
+                                + request.version()
+                                + " is not one more than the subject's previous version; leave"
+                                + " 'version' out or give "
+                                + number);
+            }
+            number = request.version();
+            Version taken = subject == null ? null : subject.versions.get(number);
+            if (taken != null) {
+                if (taken.id == schemaId) {
+                    return taken.id; // the same import, retried
+                }
+                throw RegistryError.notPermitted(
+                        "Version "
+                                + number
+                                + " of subject '"
                                 + subjectName
-                                + "\" (compatibility "
-                                + level
-                                + "), details: "
-                                + messages);
+                                + "' already exists with id "
+                                + taken.id
+                                + "; importing id "
+                                + schemaId
+                                + " over it is not permitted");
             }
         }
-        Integer id = idsByCanonical.get(canonical);
-        if (id == null) {
-            id = maxId + 1;
-            ObjectNode record = RegistryLog.newRecord("SCHEMA").put("id", id);
-            record.put("schema", canonical);
-            persistAndApply(record);
+
+        List<ObjectNode> records = new ArrayList<>();
+        if (schemaId >= 0) {
+            StoredSchema holder = state.schema(schemaId);
+            if (holder == null) {
+                records.add(RegistryState.schemaRecord(schemaId, parsed));
+            } else if (!holder.identity().equals(identity)) {
+                throw RegistryError.notPermitted(
+                        "Overwrite new schema with id "
+                                + schemaId
+                                + " is not permitted: that id holds a different schema");
+            }
+        } else {
+            schemaId = state.maxId() + 1;
+            records.add(RegistryState.schemaRecord(schemaId, parsed));
         }
-        int number =
-                subject == null || subject.versions.isEmpty() ? 1 : subject.versions.lastKey() + 1;
-        ObjectNode record = RegistryLog.newRecord("VERSION").put("subject", subjectName);
-        record.put("version", number).put("id", id);
-        persistAndApply(record);
-        return id;
+        records.add(RegistryState.versionRecord(subjectName, number, schemaId));
+        if (subject != null) {
+            // As in Confluent: registering a soft-deleted schema again removes its older
+            // soft-deleted versions for good, unless another schema still references them.
+            for (Version old : subject.versions(Visibility.DELETED_ONLY)) {
+                if (old.id == schemaId
+                        && old.number < number
+                        && state.referrers(subjectName, old.number, true).isEmpty()) {
+                    records.add(RegistryState.deleteVersionRecord(subjectName, old.number, true));
+                }
+            }
+        }
+        persistAndApply(records);
+        return schemaId;
     }
 
     /**
-     * Whether {@code schema} could be registered now (version "latest") or is compatible with one
-     * version.
+     * Whether the requested schema could be registered now (version "latest") or is compatible with
+     * one version, as messages (empty when compatible).
      */
     synchronized List<String> testCompatibility(
-            String subjectName, String versionSpec, Schema schema) {
+            String subjectName, String versionSpec, SchemaRequest request) {
         int number = parseVersion(versionSpec);
-        Subject subject = subjects.get(subjectName);
-        List<AvroCompatibilityChecker.Existing> existing =
-                subject == null ? List.of() : existingSchemas(subject);
+        AvroSchemaParser.Parsed parsed = parse(request);
+        Subject subject = state.subject(subjectName);
+        List<AvroCompatibilityChecker.Existing> existing = new ArrayList<>();
         if (number == -1) {
             // Like registration: nothing to be incompatible with in an empty subject.
-            CompatibilityLevel level = subject == null ? globalLevel : effectiveLevel(subject);
-            return AvroCompatibilityChecker.check(level, schema, existing);
+            if (subject != null) {
+                subject.versions(Visibility.LIVE).forEach(v -> existing.add(existing(v)));
+            }
+        } else {
+            existing.add(existing(liveVersion(subjectName, subject, number, versionSpec)));
         }
-        Subject live = liveSubject(subjectName);
-        Version version = live.versions.get(number);
-        if (version == null || version.deleted) {
-            throw RegistryError.versionNotFound(subjectName, versionSpec);
-        }
-        CompatibilityLevel level = effectiveLevel(live);
         return AvroCompatibilityChecker.check(
-                level,
-                schema,
-                List.of(
-                        new AvroCompatibilityChecker.Existing(
-                                number, schemasById.get(version.id).schema())));
+                state.effectiveLevel(subjectName), parsed.schema(), existing);
     }
 
-    /** Soft-deletes (or with {@code permanent}, removes) every version of the subject. */
+    /**
+     * Soft-deletes every live version of the subject, or with {@code permanent} removes every
+     * (already soft-deleted) version, its level and its mode. Returns the version numbers.
+     */
     synchronized List<Integer> deleteSubject(String subjectName, boolean permanent) {
-        Subject subject = subjects.get(subjectName);
+        Subject subject = state.subject(subjectName);
         if (subject == null || subject.versions.isEmpty()) {
             throw RegistryError.subjectNotFound(subjectName);
         }
-        List<Integer> affected = new ArrayList<>();
-        for (Version version : permanent ? subject.versions.values() : subject.live()) {
-            affected.add(version.number);
+        if (!permanent && !subject.has(Visibility.LIVE)) {
+            throw RegistryError.subjectSoftDeleted(subjectName);
         }
-        if (affected.isEmpty()) {
-            throw RegistryError.subjectNotFound(subjectName);
+        requireWritable(subjectName);
+        List<Integer> numbers = new ArrayList<>();
+        for (Version version : subject.versions(permanent ? Visibility.ALL : Visibility.LIVE)) {
+            List<SubjectVersion> referrers = new ArrayList<>();
+            for (SubjectVersion referrer :
+                    state.referrers(subjectName, version.number, permanent)) {
+                if (!referrer.subject().equals(subjectName)) {
+                    referrers.add(referrer);
+                }
+            }
+            if (!referrers.isEmpty()) {
+                throw referenceExists(subjectName, version.number, referrers);
+            }
+            if (permanent && !version.deleted) {
+                throw RegistryError.subjectNotSoftDeleted(subjectName);
+            }
+            numbers.add(version.number);
         }
-        persistAndApply(
-                RegistryLog.newRecord("DELETE_SUBJECT")
-                        .put("subject", subjectName)
-                        .put("permanent", permanent));
-        return affected;
+        List<ObjectNode> records = new ArrayList<>();
+        if (permanent) {
+            records.add(RegistryState.purgeSubjectRecord(subjectName));
+            forgetSubjectSettings(subjectName, subject, records);
+        } else {
+            records.add(RegistryState.softDeleteSubjectRecord(subjectName));
+        }
+        persistAndApply(records);
+        return numbers;
+    }
+
+    /**
+     * Soft-deletes one version ("latest" is the latest live one), or with {@code permanent} removes
+     * an already soft-deleted version. Returns its number.
+     */
+    synchronized int deleteVersion(String subjectName, String versionSpec, boolean permanent) {
+        int number = parseVersion(versionSpec);
+        Subject subject = state.subject(subjectName);
+        Version version = subject == null ? null : subject.find(number);
+        if (version != null && version.deleted && !permanent) {
+            throw RegistryError.versionSoftDeleted(subjectName, version.number);
+        }
+        if (version == null) {
+            if (subject == null || subject.versions.isEmpty()) {
+                throw RegistryError.subjectNotFound(subjectName);
+            }
+            throw RegistryError.versionNotFound(subjectName, versionSpec);
+        }
+        requireWritable(subjectName);
+        List<SubjectVersion> referrers = state.referrers(subjectName, version.number, permanent);
+        if (!referrers.isEmpty()) {
+            throw referenceExists(subjectName, version.number, referrers);
+        }
+        if (permanent && !version.deleted) {
+            throw RegistryError.versionNotSoftDeleted(subjectName, version.number);
+        }
+        List<ObjectNode> records = new ArrayList<>();
+        records.add(RegistryState.deleteVersionRecord(subjectName, version.number, permanent));
+        if (permanent && subject.versions.size() == 1) {
+            forgetSubjectSettings(subjectName, subject, records);
+        }
+        persistAndApply(records);
+        return version.number;
+    }
+
+    /** Ids of the schemas that reference the version, sorted (Confluent's referencedby). */
+    synchronized List<Integer> referencedBy(
+            String subjectName, String versionSpec, boolean includeDeleted) {
+        SubjectVersion version = version(subjectName, versionSpec, true);
+        List<Integer> ids = new ArrayList<>();
+        for (SubjectVersion referrer :
+                state.referrers(subjectName, version.version(), includeDeleted)) {
+            if (!ids.contains(referrer.schema().id())) {
+                ids.add(referrer.schema().id());
+            }
+        }
+        return ids;
     }
 
     synchronized CompatibilityLevel globalLevel() {
-        return globalLevel;
+        return state.globalLevel();
     }
 
     /** The subject's own level; falls back to the global one only when {@code defaultToGlobal}. */
     synchronized CompatibilityLevel subjectLevel(String subjectName, boolean defaultToGlobal) {
-        Subject subject = subjects.get(subjectName);
+        Subject subject = state.subject(subjectName);
         CompatibilityLevel level = subject == null ? null : subject.level;
         if (level != null) {
             return level;
         }
         if (defaultToGlobal) {
-            return globalLevel;
+            return state.globalLevel();
         }
         throw RegistryError.subjectLevelNotConfigured(subjectName);
     }
 
     /** Sets the level of {@code subjectName}, or the global level when it is null. */
     synchronized void setLevel(String subjectName, CompatibilityLevel level) {
-        ObjectNode record = RegistryLog.newRecord("CONFIG");
-        record.put("subject", subjectName);
-        record.put("level", level == null ? null : level.name());
-        persistAndApply(record);
+        requireWritable(subjectName);
+        persistAndApply(List.of(RegistryState.configRecord(subjectName, level)));
+    }
+
+    /** Removes the subject's own level and returns it (40408 when it has none). */
+    synchronized CompatibilityLevel deleteLevel(String subjectName) {
+        CompatibilityLevel previous = subjectLevel(subjectName, false);
+        requireWritable(subjectName);
+        persistAndApply(List.of(RegistryState.configRecord(subjectName, null)));
+        return previous;
+    }
+
+    synchronized RegistryMode globalMode() {
+        return state.globalMode();
+    }
+
+    /** The subject's own mode; falls back to the global one only when {@code defaultToGlobal}. */
+    synchronized RegistryMode subjectMode(String subjectName, boolean defaultToGlobal) {
+        Subject subject = state.subject(subjectName);
+        if (subject != null && subject.mode != null) {
+            return subject.mode;
+        }
+        if (defaultToGlobal) {
+            return state.globalMode();
+        }
+        throw RegistryError.subjectModeNotConfigured(subjectName);
+    }
+
+    /**
+     * Sets the mode of {@code subjectName}, or the global mode when it is null. As in Confluent,
+     * switching to IMPORT needs the subject (or, globally, the registry) to have no live versions
+     * unless {@code force}, and then removes its soft-deleted versions for good, so imported ids
+     * and versions cannot collide with them.
+     */
+    synchronized void setMode(String subjectName, RegistryMode mode, boolean force) {
+        List<ObjectNode> records = new ArrayList<>();
+        if (mode == RegistryMode.IMPORT
+                && state.effectiveMode(subjectName) != RegistryMode.IMPORT
+                && !force) {
+            List<String> scope =
+                    subjectName == null
+                            ? state.subjectNames(Visibility.ALL)
+                            : state.subject(subjectName) == null ? List.of() : List.of(subjectName);
+            List<String> live = new ArrayList<>();
+            for (String name : scope) {
+                if (state.subject(name).has(Visibility.LIVE)) {
+                    live.add(name);
+                }
+            }
+            if (!live.isEmpty()) {
+                throw RegistryError.notPermitted(
+                        "Cannot import since found existing subjects "
+                                + live
+                                + "; delete them (permanently) first, or pass force=true to"
+                                + " import next to them");
+            }
+            for (String name : scope) {
+                Subject subject = state.subject(name);
+                if (subject.versions.isEmpty()) {
+                    continue;
+                }
+                for (Version version : subject.versions.values()) {
+                    List<SubjectVersion> referrers = state.referrers(name, version.number, true);
+                    if (!referrers.isEmpty()) {
+                        throw referenceExists(name, version.number, referrers);
+                    }
+                }
+                records.add(RegistryState.purgeSubjectRecord(name));
+            }
+        }
+        records.add(RegistryState.modeRecord(subjectName, mode));
+        persistAndApply(records);
+    }
+
+    /** Removes the subject's own mode and returns it; 40401 when it has none. */
+    synchronized RegistryMode deleteSubjectMode(String subjectName) {
+        Subject subject = state.subject(subjectName);
+        if (subject == null || subject.mode == null) {
+            throw RegistryError.subjectNotFound(subjectName);
+        }
+        RegistryMode previous = subject.mode;
+        persistAndApply(List.of(RegistryState.modeRecord(subjectName, null)));
+        return previous;
+    }
+
+    /** Resets the global mode to READWRITE and returns the one it replaced. */
+    synchronized RegistryMode deleteGlobalMode() {
+        RegistryMode previous = state.globalMode();
+        persistAndApply(List.of(RegistryState.modeRecord(null, null)));
+        return previous;
     }
 
     @Override
@@ -253,97 +447,119 @@ final class SchemaStore implements Closeable {
         log.close();
     }
 
-    private void persistAndApply(ObjectNode record) {
+    // ---------------------------------------------------------------- helpers
+
+    private AvroSchemaParser.Parsed parse(SchemaRequest request) {
+        return AvroSchemaParser.parse(request.schema(), request.references(), state::findReference);
+    }
+
+    /**
+     * The newest version holding the parsed schema (with id {@code requiredId} unless it is -1):
+     * the same text and references, or, for a request without references, the same resolved schema.
+     */
+    private Version findMatch(List<Version> oldestFirst, AvroSchemaParser.Parsed parsed, int id) {
+        Version resolvedMatch = null;
+        for (int i = oldestFirst.size() - 1; i >= 0; i--) {
+            Version version = oldestFirst.get(i);
+            if (id >= 0 && version.id != id) {
+                continue;
+            }
+            StoredSchema stored = state.schema(version.id);
+            if (stored.canonical().equals(parsed.canonical())
+                    && stored.references().equals(parsed.references())) {
+                return version;
+            }
+            if (resolvedMatch == null
+                    && parsed.references().isEmpty()
+                    && !stored.references().isEmpty()
+                    && stored.schema().toString().equals(parsed.schema().toString())) {
+                resolvedMatch = version;
+            }
+        }
+        return resolvedMatch;
+    }
+
+    private void checkCompatible(
+            String subjectName, AvroSchemaParser.Parsed parsed, List<Version> live) {
+        CompatibilityLevel level = state.effectiveLevel(subjectName);
+        List<AvroCompatibilityChecker.Existing> existing = new ArrayList<>();
+        live.forEach(version -> existing.add(existing(version)));
+        List<String> messages = AvroCompatibilityChecker.check(level, parsed.schema(), existing);
+        if (!messages.isEmpty()) {
+            throw new RegistryError(
+                    409,
+                    409,
+                    "Schema being registered is incompatible with an earlier schema for"
+                            + " subject \""
+                            + subjectName
+                            + "\" (compatibility "
+                            + level
+                            + "), details: "
+                            + messages);
+        }
+    }
+
+    private AvroCompatibilityChecker.Existing existing(Version version) {
+        return new AvroCompatibilityChecker.Existing(
+                version.number, state.schema(version.id).schema());
+    }
+
+    private Version liveVersion(String subjectName, Subject subject, int number, String spec) {
+        if (subject == null || !subject.has(Visibility.LIVE)) {
+            throw RegistryError.subjectNotFound(subjectName);
+        }
+        Version version = subject.versions.get(number);
+        if (version == null || version.deleted) {
+            throw RegistryError.versionNotFound(subjectName, spec);
+        }
+        return version;
+    }
+
+    /** Confluent drops a subject's level and mode with its last version. */
+    private static void forgetSubjectSettings(
+            String subjectName, Subject subject, List<ObjectNode> records) {
+        if (subject.level != null) {
+            records.add(RegistryState.configRecord(subjectName, null));
+        }
+        if (subject.mode != null) {
+            records.add(RegistryState.modeRecord(subjectName, null));
+        }
+    }
+
+    private void requireWritable(String subjectName) {
+        if (state.effectiveMode(subjectName) == RegistryMode.READONLY) {
+            throw readOnly(subjectName);
+        }
+    }
+
+    private static RegistryError readOnly(String subjectName) {
+        return RegistryError.notPermitted(
+                (subjectName == null ? "The registry" : "Subject '" + subjectName + "'")
+                        + " is in read-only mode; set its mode to READWRITE (PUT /mode) to"
+                        + " change it");
+    }
+
+    private static RegistryError referenceExists(
+            String subjectName, int version, List<SubjectVersion> referrers) {
+        List<Integer> ids = new ArrayList<>();
+        for (SubjectVersion referrer : referrers) {
+            if (!ids.contains(referrer.schema().id())) {
+                ids.add(referrer.schema().id());
+            }
+        }
+        return RegistryError.referenceExists(subjectName, version, ids);
+    }
+
+    /** Writes the records as one log line, then applies them. */
+    private void persistAndApply(List<ObjectNode> records) {
+        ObjectNode record =
+                records.size() == 1 ? records.get(0) : RegistryState.batchRecord(records);
         try {
             log.append(record);
         } catch (IOException e) {
             throw RegistryError.storeError("cannot write " + log.file() + ": " + e, e);
         }
-        apply(record);
-    }
-
-    /** Applies one log record to memory; used both live and on replay. */
-    private void apply(JsonNode record) {
-        String type = record.path("type").asText();
-        switch (type) {
-            case "SCHEMA" -> {
-                int id = record.get("id").asInt();
-                String text = record.get("schema").asText();
-                Schema schema = new Schema.Parser().parse(text);
-                schemasById.put(id, new StoredSchema(id, text, schema));
-                idsByCanonical.putIfAbsent(text, id);
-                maxId = Math.max(maxId, id);
-            }
-            case "VERSION" -> {
-                Subject subject =
-                        subjects.computeIfAbsent(
-                                record.get("subject").asText(), s -> new Subject());
-                int number = record.get("version").asInt();
-                subject.versions.put(number, new Version(number, record.get("id").asInt()));
-            }
-            case "DELETE_SUBJECT" -> {
-                String name = record.get("subject").asText();
-                Subject subject = subjects.get(name);
-                if (subject != null) {
-                    if (record.path("permanent").asBoolean(false)) {
-                        subject.versions.clear();
-                        if (subject.level == null) {
-                            subjects.remove(name);
-                        }
-                    } else {
-                        subject.versions.values().forEach(v -> v.deleted = true);
-                    }
-                }
-            }
-            case "CONFIG" -> {
-                JsonNode level = record.get("level");
-                CompatibilityLevel parsed =
-                        level == null || level.isNull()
-                                ? null
-                                : CompatibilityLevel.parse(level.asText());
-                JsonNode subjectNode = record.get("subject");
-                if (subjectNode == null || subjectNode.isNull()) {
-                    globalLevel = parsed == null ? DEFAULT_LEVEL : parsed;
-                } else {
-                    subjects.computeIfAbsent(subjectNode.asText(), s -> new Subject()).level =
-                            parsed;
-                }
-            }
-            default ->
-                    throw new IllegalStateException(
-                            "Unknown record type '" + type + "' in the registry log");
-        }
-    }
-
-    private Subject liveSubject(String subjectName) {
-        Subject subject = subjects.get(subjectName);
-        if (subject == null || subject.live().isEmpty()) {
-            throw RegistryError.subjectNotFound(subjectName);
-        }
-        return subject;
-    }
-
-    private Version findLive(Subject subject, String canonical) {
-        for (Version version : subject.live()) {
-            if (schemasById.get(version.id).canonical().equals(canonical)) {
-                return version;
-            }
-        }
-        return null;
-    }
-
-    private CompatibilityLevel effectiveLevel(Subject subject) {
-        return subject.level != null ? subject.level : globalLevel;
-    }
-
-    private List<AvroCompatibilityChecker.Existing> existingSchemas(Subject subject) {
-        List<AvroCompatibilityChecker.Existing> existing = new ArrayList<>();
-        for (Version version : subject.live()) {
-            existing.add(
-                    new AvroCompatibilityChecker.Existing(
-                            version.number, schemasById.get(version.id).schema()));
-        }
-        return existing;
+        state.apply(record);
     }
 
     /** -1 for "latest"; otherwise a positive version number. */
