@@ -18,6 +18,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.iceberg.catalog.Catalog;
@@ -95,6 +99,16 @@ final class GovernanceTestKit {
                 .setEccUncorrected(0)
                 .setPstate("P0")
                 .build();
+    }
+
+    /** {@code record} as a record of an older (or other) {@code version}, field by field. */
+    static GenericRecord as(SpecificRecord record, Schema version) {
+        Schema own = record.getSchema();
+        GenericRecord copy = new GenericData.Record(version);
+        for (Schema.Field field : version.getFields()) {
+            copy.put(field.name(), record.get(own.getField(field.name()).pos()));
+        }
+        return copy;
     }
 
     static AuditEvent audit(String id, Instant time, String principal, String address) {
