@@ -162,10 +162,11 @@ public final class SubstrateOptions {
                     .durationType()
                     .defaultValue(Duration.ofSeconds(30))
                     .withDescription(
-                            "How often the raw-table sinks re-read each subject's latest"
-                                    + " registered schema, so the tables gain new columns while"
-                                    + " the job runs (also at once when a record carries a field"
-                                    + " the table lacks).");
+                            "How often each raw-table writer reads its subject's newly"
+                                    + " registered versions and its table's columns again (on a"
+                                    + " thread of its own), so every writer adds a new version's"
+                                    + " columns while the job runs. A record carrying a value in"
+                                    + " a field that is not a column yet adds it at once.");
 
     /** Where a source without checkpointed state begins reading. */
     public enum StartingOffsets {

@@ -16,10 +16,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -31,6 +40,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class GovernanceTestKit {
 
     private GovernanceTestKit() {}
+
+    /** A MiniCluster for the job at parallelism 2: one TaskManager with two slots. */
+    static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(2)
+                        .build());
+    }
 
     static Configuration jobConfig(
             EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path dataDir) {
@@ -95,6 +113,29 @@ final class GovernanceTestKit {
                 .setEccUncorrected(0)
                 .setPstate("P0")
                 .build();
+    }
+
+    /** {@code record} as a record of an older (or other) {@code version}, field by field. */
+    static GenericRecord as(SpecificRecord record, Schema version) {
+        Schema own = record.getSchema();
+        GenericRecord copy = new GenericData.Record(version);
+        for (Schema.Field field : version.getFields()) {
+            copy.put(field.name(), record.get(own.getField(field.name()).pos()));
+        }
+        return copy;
+    }
+
+    /** {@code schema} without the named fields: what an older producer registers. */
+    static Schema without(Schema schema, String... names) {
+        Set<String> dropped = Set.of(names);
+        List<Schema.Field> fields = new ArrayList<>();
+        for (Schema.Field field : schema.getFields()) {
+            if (!dropped.contains(field.name())) {
+                fields.add(new Schema.Field(field, field.schema()));
+            }
+        }
+        return Schema.createRecord(
+                schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
     }
 
     static AuditEvent audit(String id, Instant time, String principal, String address) {

@@ -136,7 +136,8 @@ class GovernedIngestITCase {
                     AvroWireEncoder.register(
                             client, EventType.AUDIT_EVENT.subject(), AuditEvent.getClassSchema());
             // A producer that lost a required field (node, no default) under its own subject.
-            Schema withoutNode = withoutField(SchemaHistory.versions("GpuSample").get(0), "node");
+            Schema withoutNode =
+                    GovernanceTestKit.without(SchemaHistory.versions("GpuSample").get(0), "node");
             AvroWireEncoder missingField =
                     AvroWireEncoder.register(client, "itcase.gpu-without-node-value", withoutNode);
             producer.plan(gpuTopic, gpuTotal);
@@ -391,17 +392,6 @@ class GovernedIngestITCase {
             }
         }
         return counts;
-    }
-
-    private static Schema withoutField(Schema schema, String field) {
-        List<Schema.Field> fields = new ArrayList<>();
-        for (Schema.Field f : schema.getFields()) {
-            if (!f.name().equals(field)) {
-                fields.add(new Schema.Field(f, f.schema()));
-            }
-        }
-        return Schema.createRecord(
-                schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
     }
 
     private static GenericRecord project(GpuSample sample, Schema schema) {

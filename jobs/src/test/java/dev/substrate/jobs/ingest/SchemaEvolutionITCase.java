@@ -1,5 +1,6 @@
 package dev.substrate.jobs.ingest;
 
+import static dev.substrate.jobs.ingest.GovernanceTestKit.as;
 import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,11 +26,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.Table;
@@ -51,13 +49,7 @@ class SchemaEvolutionITCase {
     private static final int V1_BEFORE = 40;
     private static final int INTERLEAVED = 60;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
 
     @TempDir static Path dataDir;
 
@@ -151,13 +143,5 @@ class SchemaEvolutionITCase {
                 assertThat(row.getField("mig_profile")).isNull();
             }
         }
-    }
-
-    private static GenericRecord as(GpuSample sample, Schema version) {
-        GenericRecord record = new GenericData.Record(version);
-        for (Schema.Field field : version.getFields()) {
-            record.put(field.name(), sample.get(field.name()));
-        }
-        return record;
     }
 }

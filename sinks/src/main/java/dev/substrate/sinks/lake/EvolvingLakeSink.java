@@ -1,11 +1,8 @@
 package dev.substrate.sinks.lake;
 
-import dev.substrate.schemas.registry.RegisteredSchema;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.SchemaRegistryException;
-import java.io.Closeable;
-import java.io.IOException;
 import java.io.Serial;
 import java.io.Serializable;
 import java.time.Duration;
@@ -28,25 +25,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends a stream of Avro records to a lake table whose columns follow the schema versions its
- * producers have registered, while the job runs: Iceberg's dynamic sink with a generator that
- * writes each record with the table layout of the subject's latest registered version.
+ * Appends a stream of Avro records to a lake table whose columns follow the schema versions
+ * registered under its subject, not the values records happen to carry, while the job runs:
+ * Iceberg's dynamic sink, with a generator that writes each record with the table's columns.
  *
  * <pre>
- *  T ─► generator: project the record onto the fields of the registry's latest version ─►
- *       DynamicIcebergSink: compare with the table ─┬─ same / older layout ─► write (missing → null)
- *                                                   └─ newer layout ─► updater adds the columns,
- *                                                                      then write
+ *  T ─► generator: the record's fields that are columns ─► DynamicIcebergSink ─┬─ same / fewer columns
+ *        ▲                                                                    │  than the table ─► write
+ *        │ columns = record fields in (any registered version                 └─ more columns ─► updater
+ *        │           ∪ pipeline fields ∪ the table's columns)                    adds them, then write
+ *        └── LakeColumnRefresher (own thread, every refresh): registry versions, table columns
  * </pre>
  *
- * <p>When the job is built, the table is created (or checked) with the columns of the subject's
- * latest registered version — not the job's own newer class — so a fleet still on v1 gets a v1
- * table. The generator re-reads the latest version every {@code refresh}, and at once when a record
- * carries a value for a field the table has no column for (a producer already on a newer version):
- * the table then gains the new columns (as optional columns; older rows read null) before that
- * record is written. Columns are never dropped, renamed or narrowed; see {@link
- * LakeSchemaEvolution} for what is allowed and what fails the build. Fields the pipeline itself
- * fills in (such as {@code quality_tags}) are always columns.
+ * <p>The columns, decided alike in every writer subtask:
+ *
+ * <ul>
+ *   <li>A field of the job's record class (the reader schema) is a column when any registered
+ *       version of the subject has it (not just the latest: an older producer that registers its
+ *       older schema, which then becomes the latest, hides no column), when the pipeline fills it
+ *       in ({@code quality_tags}), or when the table already has it. When the subject has no
+ *       version yet, or the registry cannot be read while the job is built, the table takes every
+ *       field of the record class.
+ *   <li>Every row holds every column its record has, whatever the value: a 0 is written as 0 by
+ *       every writer. A record decoded from a version without a column carries the reader's default
+ *       there ({@code xid} 0, null for optional fields), and that is what its row holds.
+ *   <li>A field that no registered version has is not a column yet: records can only carry the
+ *       reader's default in it. When a version with it is registered, every writer adds the column
+ *       within {@code refresh} (rows written before read null). A record carrying a non-default
+ *       value there sooner (a version registered since the last refresh, or under another subject)
+ *       gets the column at once, so no value is dropped, and the refresher looks again so the other
+ *       writers follow.
+ *   <li>Fields of registered versions that the record class lacks (producers ahead of the job)
+ *       cannot be written; they are logged once.
+ * </ul>
+ *
+ * <p>When the job is built the table is created or checked with these columns: a fleet on v1 gets a
+ * v1 table, not the job's newer class. Columns are never dropped, renamed or narrowed; see {@link
+ * LakeSchemaEvolution} for what is allowed and what fails the build. The registry is never asked
+ * per record: each version is fetched once, the version list every {@code refresh}, off the task
+ * thread.
  *
  * <p>Commits happen on checkpoints, exactly once, as with {@link IcebergLakeSink}. Operator uids
  * start with {@code lake-<name>}.
@@ -57,7 +74,14 @@ public final class EvolvingLakeSink {
 
     private EvolvingLakeSink() {}
 
-    /** Where the sink learns which schema versions producers use. */
+    /**
+     * Where the sink learns which schema versions producers use.
+     *
+     * @param registry the schema registry
+     * @param subject the subject whose versions the table's columns follow
+     * @param pipelineFields fields the pipeline fills in itself: always columns
+     * @param refresh how often the registered versions and the table's columns are read again
+     */
     public record SchemaSource(
             SchemaRegistryConfig registry,
             String subject,
@@ -130,14 +154,16 @@ public final class EvolvingLakeSink {
                                     spec.timestampField(),
                                     spec.partitionField())));
         } finally {
-            close(opened);
+            LakeTables.close(opened);
         }
         int parallelism =
                 stream.getParallelism() > 0
                         ? stream.getParallelism()
                         : stream.getExecutionEnvironment().getParallelism();
         return DynamicIcebergSink.forInput(stream)
-                .generator(new ProjectingRecordGenerator<>(recordClass, spec, columns, schemas))
+                .generator(
+                        new ProjectingRecordGenerator<>(
+                                recordClass, spec, columns, schemas, catalog.catalogLoader()))
                 .catalogLoader(catalog.catalogLoader())
                 .writeParallelism(parallelism)
                 .immediateTableUpdate(false)
@@ -145,29 +171,29 @@ public final class EvolvingLakeSink {
                 .append();
     }
 
-    /** The fields of the subject's latest registered version, or null when unknown. */
+    /**
+     * The fields of every version registered under the subject, or null when none is registered or
+     * the registry cannot be read.
+     */
     @Nullable
     static Set<String> registeredFields(SchemaSource schemas) {
+        RegisteredFieldUnion union = new RegisteredFieldUnion(schemas.subject());
         try (SchemaRegistryClient client = new SchemaRegistryClient(schemas.registry())) {
-            RegisteredSchema latest = client.getLatest(schemas.subject());
-            Set<String> names = new LinkedHashSet<>();
-            latest.schema().getFields().forEach(f -> names.add(f.name()));
-            return names;
+            Set<String> fields = union.refresh(client);
+            return union.anyRegistered() ? fields : null;
         } catch (SchemaRegistryException e) {
-            if (!e.isNotFound()) {
-                LOG.warn(
-                        "Cannot read the latest schema of {} ({}); the lake table takes the job's"
-                                + " own schema",
-                        schemas.subject(),
-                        e.getMessage());
-            }
+            LOG.warn(
+                    "Cannot read the registered versions of {} ({}); the lake table takes the"
+                            + " job's own schema",
+                    schemas.subject(),
+                    e.getMessage());
             return null;
         }
     }
 
     /**
-     * The reader fields the table starts with: those of the latest registered version (all of them
-     * when nothing is registered), the pipeline's own fields, and any column the table already has.
+     * The reader fields the table starts with: those of any registered version (all of them when
+     * nothing is registered), the pipeline's own fields, and any column the table already has.
      */
     static List<String> initialColumns(
             Schema reader,
@@ -205,15 +231,5 @@ public final class EvolvingLakeSink {
         Set<String> names = new LinkedHashSet<>();
         table.schema().columns().forEach(c -> names.add(c.name()));
         return names;
-    }
-
-    private static void close(Catalog catalog) {
-        if (catalog instanceof Closeable closeable) {
-            try {
-                closeable.close();
-            } catch (IOException e) {
-                LOG.warn("Could not close catalog {}", catalog.name(), e);
-            }
-        }
     }
 }

@@ -1,8 +1,5 @@
 package dev.substrate.sinks.lake;
 
-import java.io.Closeable;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
@@ -113,7 +110,7 @@ public final class IcebergLakeSink {
                     .uidSuffix(uid(spec.name()))
                     .append();
         } finally {
-            closeCatalog(opened);
+            LakeTables.close(opened);
         }
     }
 
@@ -141,15 +138,5 @@ public final class IcebergLakeSink {
 
     private static List<String> fieldNames(Schema schema) {
         return schema.getFields().stream().map(Schema.Field::name).toList();
-    }
-
-    private static void closeCatalog(Catalog catalog) {
-        if (catalog instanceof Closeable closeable) {
-            try {
-                closeable.close();
-            } catch (IOException e) {
-                throw new UncheckedIOException("Could not close catalog " + catalog.name(), e);
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.substrate.sinks.lake;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -140,6 +142,17 @@ public final class LakeTables {
                 .day(spec.timestampField())
                 .identity(spec.partitionField())
                 .build();
+    }
+
+    /** Closes {@code catalog} if it holds resources; a failure is logged, not thrown. */
+    static void close(Catalog catalog) {
+        if (catalog instanceof Closeable closeable) {
+            try {
+                closeable.close();
+            } catch (IOException e) {
+                LOG.warn("Could not close catalog {}", catalog.name(), e);
+            }
+        }
     }
 
     private static void ensureNamespace(Catalog catalog) {

@@ -1,9 +1,8 @@
 package dev.substrate.sinks.lake;
 
-import dev.substrate.schemas.registry.SchemaRegistryClient;
-import dev.substrate.schemas.registry.SchemaRegistryException;
 import java.io.Serial;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,14 +17,22 @@ import org.apache.flink.util.Collector;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.sink.dynamic.DynamicRecord;
 import org.apache.iceberg.flink.sink.dynamic.DynamicRecordGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns each record into a {@link DynamicRecord} carrying the table layout of the newest schema
- * version known to be in use (see {@link EvolvingLakeSink}); the set of columns only grows.
+ * Turns each record into a {@link DynamicRecord} whose columns are the table's columns by schema
+ * (see {@link EvolvingLakeSink}): every field of the record that a registered version of the
+ * subject has, that the pipeline fills in, or that the table already has. Every writer subtask
+ * follows the same registry and table through a {@link LakeColumnRefresher}, so a column's presence
+ * never depends on which records a subtask saw; the set of columns only grows.
+ *
+ * <p>Per record this costs one volatile read (has the refresher seen new names?) and a look at the
+ * fields that are not columns yet; layouts (Iceberg schema, partition spec, row mapper) are built
+ * once per set of columns.
  */
 final class ProjectingRecordGenerator<T extends SpecificRecordBase>
         implements DynamicRecordGenerator<T> {
@@ -40,28 +47,32 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
     private final String partitionField;
     private final List<String> initialColumns;
     private final EvolvingLakeSink.SchemaSource schemas;
+    private final CatalogLoader catalogLoader;
 
     private transient Schema reader;
     private transient SpecificData model;
     private transient TableIdentifier identifier;
+    private transient LakeColumnRefresher refresher;
+    private transient Set<String> followed;
     private transient Set<String> columns;
     private transient Layout layout;
     private transient Map<Set<String>, Layout> layouts;
     private transient int[] watchedPositions;
     private transient Object[] watchedDefaults;
-    private transient long lastRefresh;
 
     ProjectingRecordGenerator(
             Class<T> recordClass,
             LakeTableSpec spec,
             List<String> initialColumns,
-            EvolvingLakeSink.SchemaSource schemas) {
+            EvolvingLakeSink.SchemaSource schemas,
+            CatalogLoader catalogLoader) {
         this.recordClass = Objects.requireNonNull(recordClass, "recordClass");
         this.tableName = spec.name();
         this.timestampField = spec.timestampField();
         this.partitionField = spec.partitionField();
         this.initialColumns = new ArrayList<>(initialColumns);
-        this.schemas = schemas;
+        this.schemas = Objects.requireNonNull(schemas, "schemas");
+        this.catalogLoader = Objects.requireNonNull(catalogLoader, "catalogLoader");
     }
 
     @Override
@@ -72,16 +83,20 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
         layouts = new HashMap<>();
         columns = new LinkedHashSet<>(initialColumns);
         use(columns);
-        lastRefresh = System.currentTimeMillis();
+        Set<String> readerFields = new LinkedHashSet<>();
+        reader.getFields().forEach(field -> readerFields.add(field.name()));
+        refresher = LakeColumnRefresher.start(tableName, schemas, catalogLoader, readerFields);
+        follow(refresher.latest());
     }
 
     @Override
     public void generate(T record, Collector<DynamicRecord> out) {
-        long now = System.currentTimeMillis();
-        boolean newerValues = carriesValuesBeyondTable(record);
-        if (newerValues || now - lastRefresh >= schemas.refresh().toMillis()) {
-            lastRefresh = now;
-            grow(newerValues ? record : null);
+        Set<String> latest = refresher.latest();
+        if (latest != followed) {
+            follow(latest);
+        }
+        if (carriesValuesBeyondColumns(record)) {
+            keepValues(record);
         }
         // No distribution mode: the dynamic sink then writes through its forward writer, chained
         // to this generator, instead of shuffling every row to a writer subtask. Rows arrive
@@ -95,8 +110,24 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
                         layout.spec));
     }
 
-    /** True when the record has a non-default value in a field the table has no column for. */
-    private boolean carriesValuesBeyondTable(T record) {
+    /**
+     * Stops the column refresher. The dynamic sink never calls this (its refresher ends with the
+     * task thread); for owners that do know when they are done.
+     */
+    void close() {
+        if (refresher != null) {
+            refresher.close();
+        }
+    }
+
+    /** Makes every reader field among {@code names} (registered or in the table) a column. */
+    private void follow(Set<String> names) {
+        followed = names;
+        add(names, "the registry or the table has them");
+    }
+
+    /** True when the record has a non-default value in a field that is not a column. */
+    private boolean carriesValuesBeyondColumns(T record) {
         for (int i = 0; i < watchedPositions.length; i++) {
             Object value = record.get(watchedPositions[i]);
             if (value != null && !value.equals(watchedDefaults[i])) {
@@ -107,55 +138,38 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
     }
 
     /**
-     * Adds the fields of the registry's latest version, and (when {@code record} is given) every
-     * field for which it carries a value: a value is never dropped for want of a column.
+     * A value the refresher has not seen a version for yet (registered since its last refresh, or
+     * under another subject): the column is added at once, since a value is never dropped for want
+     * of a column, and the refresher looks again, so every writer follows.
      */
-    private void grow(T record) {
+    private void keepValues(T record) {
+        List<String> carried = new ArrayList<>();
+        for (int i = 0; i < watchedPositions.length; i++) {
+            Object value = record.get(watchedPositions[i]);
+            if (value != null && !value.equals(watchedDefaults[i])) {
+                carried.add(reader.getFields().get(watchedPositions[i]).name());
+            }
+        }
+        add(carried, "a record carries values in them before a registered version was seen");
+        refresher.requestRefresh();
+    }
+
+    private void add(Collection<String> names, String why) {
         Set<String> wanted = new LinkedHashSet<>(columns);
-        Set<String> registered = null;
-        try (SchemaRegistryClient client = new SchemaRegistryClient(schemas.registry())) {
-            registered = new LinkedHashSet<>();
-            for (Schema.Field field : client.getLatest(schemas.subject()).schema().getFields()) {
-                registered.add(field.name());
-            }
-        } catch (SchemaRegistryException e) {
-            LOG.warn(
-                    "Lake table {}: cannot read the latest schema of {}: {}",
-                    tableName,
-                    schemas.subject(),
-                    e.getMessage());
-        }
         for (Schema.Field field : reader.getFields()) {
-            if (registered != null && registered.contains(field.name())) {
+            if (names.contains(field.name())) {
                 wanted.add(field.name());
-            }
-        }
-        if (record != null) {
-            for (int i = 0; i < watchedPositions.length; i++) {
-                Object value = record.get(watchedPositions[i]);
-                if (value != null && !value.equals(watchedDefaults[i])) {
-                    String name = reader.getFields().get(watchedPositions[i]).name();
-                    if (registered == null || !registered.contains(name)) {
-                        LOG.warn(
-                                "Lake table {}: a record carries field {} that the latest"
-                                        + " registered version of {} lacks; adding the column"
-                                        + " anyway so the value is kept",
-                                tableName,
-                                name,
-                                schemas.subject());
-                    }
-                    wanted.add(name);
-                }
             }
         }
         if (wanted.size() > columns.size()) {
             List<String> added = new ArrayList<>(wanted);
             added.removeAll(columns);
             LOG.info(
-                    "Lake table {} gains columns {} (subject {})",
+                    "Lake table {} gains columns {} (subject {}): {}",
                     tableName,
                     added,
-                    schemas.subject());
+                    schemas.subject(),
+                    why);
             columns = wanted;
             use(columns);
         }
