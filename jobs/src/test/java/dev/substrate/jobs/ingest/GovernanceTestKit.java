@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -33,6 +35,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class GovernanceTestKit {
 
     private GovernanceTestKit() {}
+
+    /** The MiniCluster of these ITCases: one TaskManager with two slots, for parallelism 2. */
+    static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(2)
+                        .build());
+    }
 
     static Configuration jobConfig(
             EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path dataDir) {

@@ -27,12 +27,7 @@ class LateEventSplitterTest {
     @Test
     void recordsBehindTheWatermarkBeyondTheAllowedLatenessGoToLateEvents() throws Exception {
         try (OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>> harness =
-                ProcessFunctionTestHarnesses.forProcessFunction(
-                        new LateEventSplitter<>(
-                                GpuSample.class,
-                                "substrate.gpu-samples",
-                                Duration.ofSeconds(5),
-                                null))) {
+                gpuSplitter()) {
             harness.processElement(
                     new StreamRecord<>(sourced(gpu("before-any-watermark", 1, 1)), 1));
             harness.processWatermark(new Watermark(100_000));
@@ -89,12 +84,7 @@ class LateEventSplitterTest {
     @Test
     void aReplayedDeadLetterIsNeverLate() throws Exception {
         try (OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>> harness =
-                ProcessFunctionTestHarnesses.forProcessFunction(
-                        new LateEventSplitter<>(
-                                GpuSample.class,
-                                "substrate.gpu-samples",
-                                Duration.ofSeconds(5),
-                                null))) {
+                gpuSplitter()) {
             harness.processWatermark(new Watermark(3_600_000));
             // Refused an hour ago, replayed now that its cause is fixed: it must land.
             harness.processElement(
@@ -111,5 +101,13 @@ class LateEventSplitterTest {
                     .singleElement()
                     .satisfies(l -> assertThat(l.getValue().getEventId()).isEqualTo("late"));
         }
+    }
+
+    /** A splitter of GPU samples allowing 5 s of lateness. */
+    private static OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>>
+            gpuSplitter() throws Exception {
+        return ProcessFunctionTestHarnesses.forProcessFunction(
+                new LateEventSplitter<>(
+                        GpuSample.class, "substrate.gpu-samples", Duration.ofSeconds(5), null));
     }
 }

@@ -17,9 +17,7 @@ import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.junit.jupiter.api.Test;
@@ -115,13 +113,6 @@ class DeadLetterEvolutionTest {
     }
 
     private static <R> R read(byte[] value, DatumReader<R> reader) throws Exception {
-        WireFrame frame = ConfluentWireFormat.parse(value);
-        BinaryDecoder in =
-                DecoderFactory.get()
-                        .binaryDecoder(
-                                frame.buffer(), frame.payloadOffset(), frame.payloadLength(), null);
-        R record = reader.read(null, in);
-        assertThat(in.isEnd()).as("whole payload consumed").isTrue();
-        return record;
+        return WirePayloads.read(ConfluentWireFormat.parse(value), reader);
     }
 }
