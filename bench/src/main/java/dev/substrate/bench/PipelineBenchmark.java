@@ -14,6 +14,8 @@ import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sinks.lake.EvolvingLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
@@ -537,7 +539,7 @@ public final class PipelineBenchmark {
                                 "bench-limit-" + round,
                                 OffsetsInitializer.earliest(),
                                 OffsetsInitializer.latest()),
-                        WatermarkStrategy.<Either<DeadLetter, T>>noWatermarks(),
+                        WatermarkStrategy.<Either<DeadLetter, Sourced<T>>>noWatermarks(),
                         "decode-" + type.tableName())
                 .sinkTo(new DiscardingSink<>())
                 .name("discard-" + type.tableName());
@@ -599,9 +601,11 @@ public final class PipelineBenchmark {
                                         "bench-floor",
                                         OffsetsInitializer.earliest(),
                                         OffsetsInitializer.latest()),
-                                WatermarkStrategy.<Either<DeadLetter, T>>noWatermarks(),
+                                WatermarkStrategy.<Either<DeadLetter, Sourced<T>>>noWatermarks(),
                                 "decode-" + type.tableName())
-                        .process(new DeadLetterSplitter<T>())
+                        .process(new DeadLetterSplitter<Sourced<T>>())
+                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(recordClass)))
+                        .map(Sourced::record)
                         .returns(new AvroTypeInfo<>(recordClass));
         EvolvingLakeSink.append(
                 decoded,

@@ -10,6 +10,8 @@ import dev.substrate.operators.telemetry.windows.TelemetryWindows;
 import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sources.kafka.DeadLetterSplitter;
 import dev.substrate.sources.kafka.EventKafkaSource;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -85,7 +87,7 @@ final class TelemetryPeerJobs {
     private static DataStream<GpuSample> samples(
             StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
         Configuration defaults = new Configuration();
-        WatermarkStrategy<Either<DeadLetter, GpuSample>> watermarks =
+        WatermarkStrategy<Either<DeadLetter, Sourced<GpuSample>>> watermarks =
                 EventTimeWatermarks.strategy(
                         TelemetryPeerJobs::eventTime,
                         defaults.get(SubstrateOptions.WATERMARK_OUT_OF_ORDERNESS),
@@ -102,14 +104,17 @@ final class TelemetryPeerJobs {
                                 OffsetsInitializer.latest()),
                         watermarks,
                         "kafka: " + EventType.GPU_SAMPLE.topic())
-                .process(new DeadLetterSplitter<GpuSample>())
+                .process(new DeadLetterSplitter<Sourced<GpuSample>>())
+                .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class)))
+                .name("decode " + EventType.GPU_SAMPLE.topic())
+                .map(Sourced::record)
                 .returns(new AvroTypeInfo<>(GpuSample.class))
-                .name("decode " + EventType.GPU_SAMPLE.topic());
+                .name("records " + EventType.GPU_SAMPLE.topic());
     }
 
-    private static long eventTime(Either<DeadLetter, GpuSample> record) {
+    private static long eventTime(Either<DeadLetter, Sourced<GpuSample>> record) {
         return record.isRight()
-                ? record.right().getTimestamp().toEpochMilli()
+                ? record.right().record().getTimestamp().toEpochMilli()
                 : EventTimeWatermarks.NO_EVENT_TIME;
     }
 }

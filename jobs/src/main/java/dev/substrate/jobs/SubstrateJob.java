@@ -12,6 +12,8 @@ import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
+import dev.substrate.sources.kafka.RetryPolicy;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +22,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -89,7 +92,9 @@ public final class SubstrateJob {
                                 stoppingOffsets,
                                 catalog(config),
                                 config.get(SubstrateOptions.DEAD_LETTER_TOPIC),
-                                GovernanceSettings.from(config)));
+                                GovernanceSettings.from(config),
+                                RetryPolicy.giveUpAfter(
+                                        config.get(SubstrateOptions.REGISTRY_OUTAGE_TIMEOUT))));
         IngestStage.Output ingested = ingest.addTo(env);
         addTelemetry(gpuSamples(ingested), config);
         return ingested;
@@ -129,7 +134,11 @@ public final class SubstrateJob {
                 config.get(FleetHealthOptions.CAPACITY_TOPIC));
     }
 
-    /** Settings every Substrate job runs with, whatever the cluster's defaults. */
+    /**
+     * Settings every Substrate job runs with, whatever the cluster's defaults; and a restart
+     * strategy when neither the job's options nor the environment (the cluster's config.yaml)
+     * configure one.
+     */
     static void configureRuntime(StreamExecutionEnvironment env, Configuration config) {
         Configuration runtime = new Configuration();
         // State and records are Avro, POJOs or Flink types; a Kryo fallback is a bug.
@@ -138,9 +147,44 @@ public final class SubstrateJob {
         runtime.set(
                 CheckpointingOptions.CHECKPOINTING_INTERVAL,
                 config.get(SubstrateOptions.CHECKPOINT_INTERVAL));
+        if (config.getOptional(RestartStrategyOptions.RESTART_STRATEGY).isEmpty()
+                && env.getConfiguration()
+                        .getOptional(RestartStrategyOptions.RESTART_STRATEGY)
+                        .isEmpty()) {
+            defaultRestartStrategy(runtime);
+        }
         env.configure(runtime);
         env.setParallelism(config.get(SubstrateOptions.PARALLELISM));
     }
+
+    /**
+     * Exponential back-off from 1 s to 1 min (with jitter), for at most {@value #RESTART_ATTEMPTS}
+     * restarts in a row, counted afresh after 10 minutes without a failure. A failure that a
+     * restart cures (a registry outage longer than registry.outage-timeout, a broker failing over)
+     * is restarted from the last checkpoint, losing nothing; one that keeps coming back fails the
+     * job after about 15 minutes with its cause, instead of a restart loop.
+     */
+    static void defaultRestartStrategy(Configuration runtime) {
+        runtime.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        runtime.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+                Duration.ofSeconds(1));
+        runtime.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+                Duration.ofMinutes(1));
+        runtime.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+        runtime.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+                Duration.ofMinutes(10));
+        runtime.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+        runtime.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                RESTART_ATTEMPTS);
+    }
+
+    /** Restarts in a row before the default restart strategy gives up. */
+    static final int RESTART_ATTEMPTS = 20;
 
     static OffsetsInitializer startingOffsets(Configuration config) {
         return switch (config.get(SubstrateOptions.KAFKA_STARTING_OFFSETS)) {

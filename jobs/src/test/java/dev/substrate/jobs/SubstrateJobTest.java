@@ -1,10 +1,16 @@
 package dev.substrate.jobs;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+import java.util.Optional;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 class SubstrateJobTest {
@@ -23,5 +29,37 @@ class SubstrateJobTest {
         config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, "file:///tmp/checkpoints");
         assertThatCode(() -> SubstrateJob.requireDurableCheckpoints(config))
                 .doesNotThrowAnyException();
+    }
+
+    @Test
+    void restartsWithBoundedBackOffUnlessTheJobOrClusterSaysOtherwise() {
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
+        SubstrateJob.configureRuntime(env, new Configuration());
+        ReadableConfig runtime = env.getConfiguration();
+        assertThat(runtime.get(RestartStrategyOptions.RESTART_STRATEGY))
+                .isEqualTo("exponential-delay");
+        assertThat(runtime.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS))
+                .as("bounded: a failure that keeps coming back fails the job")
+                .isEqualTo(SubstrateJob.RESTART_ATTEMPTS);
+        assertThat(
+                        runtime.get(
+                                RestartStrategyOptions
+                                        .RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF))
+                .isEqualTo(Duration.ofMinutes(1));
+
+        Configuration jobOption = new Configuration();
+        jobOption.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        StreamExecutionEnvironment byOption = new StreamExecutionEnvironment(new Configuration());
+        SubstrateJob.configureRuntime(byOption, jobOption);
+        assertThat(byOption.getConfiguration().getOptional(RestartStrategyOptions.RESTART_STRATEGY))
+                .as("an explicit choice is the job's, not overridden")
+                .isNotEqualTo(Optional.of("exponential-delay"));
+
+        Configuration cluster = new Configuration();
+        cluster.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment onCluster = new StreamExecutionEnvironment(cluster);
+        SubstrateJob.configureRuntime(onCluster, new Configuration());
+        assertThat(onCluster.getConfiguration().get(RestartStrategyOptions.RESTART_STRATEGY))
+                .isEqualTo("none");
     }
 }

@@ -3,13 +3,21 @@ package dev.substrate.jobs.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code substrate} command line: {@code substrate local} runs everything on this machine. */
+/**
+ * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
+ * {@code substrate dead-letters replay} re-produces dead letters once their cause is fixed.
+ */
 @Command(
         name = "substrate",
         mixinStandardHelpOptions = true,
         version = "substrate 0.1.0",
         description = "The streaming control plane for AI infrastructure, on Apache Flink.",
-        subcommands = {LocalCommand.class, ServicesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            LocalCommand.class,
+            ServicesCommand.class,
+            DeadLettersCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SubstrateCli {
 
     public static void main(String[] args) {

@@ -52,6 +52,21 @@ public final class SubstrateOptions {
                                     + " SUBSTRATE_REGISTRY_BASIC_AUTH or"
                                     + " SUBSTRATE_REGISTRY_BEARER_TOKEN.");
 
+    public static final ConfigOption<Duration> REGISTRY_OUTAGE_TIMEOUT =
+            key("registry.outage-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "How long a Kafka source waits, retrying with backoff, for a schema"
+                                    + " registry it cannot reach (or that refuses its"
+                                    + " credentials) before it fails the task with the registry's"
+                                    + " URL and the schema id. The wait blocks the source's task"
+                                    + " thread, so checkpoints and cancellation wait too: keep it"
+                                    + " short and let Flink's restart strategy (exponential"
+                                    + " back-off) wait longer, restarting from the last"
+                                    + " checkpoint. A record is never dead-lettered for an"
+                                    + " outage.");
+
     public static final ConfigOption<String> DEAD_LETTER_TOPIC =
             key("dead-letters.topic")
                     .stringType()

@@ -11,6 +11,8 @@ import dev.substrate.operators.pii.DeadLetterRedactor;
 import dev.substrate.operators.pii.PiiTokenizingFunction;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sinks.kafka.DeadLetterKafkaSink;
 import dev.substrate.sinks.lake.EvolvingLakeSink;
 import dev.substrate.sinks.lake.IcebergLakeSink;
@@ -18,6 +20,7 @@ import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sources.kafka.DeadLetterSplitter;
 import dev.substrate.sources.kafka.EventKafkaSource;
+import dev.substrate.sources.kafka.RetryPolicy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,6 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *  substrate.&lt;type&gt; ─► decode ─► watermarks ─► late? ─► dedup ─► quality ─► PII tokens ─► &lt;raw table&gt;
+ *                        └─ each record with its Kafka provenance ─┘
  *                        │                        │         │          │               (columns follow
  *                        │ bad input               │ late    │ dup      │ DLQ rule         the registry)
  *                        ▼                        ▼         ▼          ▼
@@ -152,19 +156,25 @@ public final class IngestStage {
         GovernanceSettings governance = settings.governance();
         String name = type.tableName();
         TypeInformation<T> typeInfo = new AvroTypeInfo<>(recordClass);
+        // Until the quality gate, each record travels with its Kafka provenance, so that a record
+        // the rules refuse is dead-lettered as replayably as one the decoder refuses.
+        TypeInformation<Sourced<T>> sourcedType = new SourcedTypeInfo<>(typeInfo);
         int timestampPos = type.schema().getField(type.timestampField()).pos();
-        WatermarkStrategy<Either<DeadLetter, T>> watermarks =
+        WatermarkStrategy<Either<DeadLetter, Sourced<T>>> watermarks =
                 EventTimeWatermarks.strategy(
                         record ->
                                 record.isRight()
-                                        ? ((Instant) record.right().get(timestampPos))
+                                        ? ((Instant) record.right().record().get(timestampPos))
                                                 .toEpochMilli()
                                         : EventTimeWatermarks.NO_EVENT_TIME,
                         governance.outOfOrderness(),
                         governance.idleTimeout(),
                         governance.maxFutureSkew());
 
-        SingleOutputStreamOperator<T> decoded =
+        // The uids below are those of the job before records carried their provenance: no
+        // operator's state changed with it (the records are in flight only), so a savepoint of
+        // the earlier job restores into this one.
+        SingleOutputStreamOperator<Sourced<T>> decoded =
                 env.fromSource(
                                 EventKafkaSource.build(
                                         type,
@@ -173,32 +183,33 @@ public final class IngestStage {
                                         settings.registry(),
                                         settings.groupId(),
                                         settings.startingOffsets(),
-                                        settings.stoppingOffsets()),
+                                        settings.stoppingOffsets(),
+                                        settings.registryRetry()),
                                 watermarks,
                                 "kafka: " + type.topic())
                         .uid("source-" + name)
-                        .process(new DeadLetterSplitter<T>())
-                        .returns(typeInfo)
+                        .process(new DeadLetterSplitter<Sourced<T>>())
+                        .returns(sourcedType)
                         .uid("decode-" + name)
                         .name("decode " + type.topic());
 
-        SingleOutputStreamOperator<T> onTime =
+        SingleOutputStreamOperator<Sourced<T>> onTime =
                 decoded.process(
                                 new LateEventSplitter<>(
                                         recordClass,
                                         type.topic(),
                                         governance.allowedLateness(),
                                         governance.piiKeys()))
-                        .returns(typeInfo)
+                        .returns(sourcedType)
                         .uid("late-" + name)
                         .name("late events " + name);
 
-        SingleOutputStreamOperator<T> unique =
+        SingleOutputStreamOperator<Sourced<T>> unique =
                 onTime.keyBy(new EventIdSelector<T>(), EventIdSelector.KEY_TYPE)
                         .process(
                                 new EventDeduplicator<>(
                                         recordClass, type.topic(), governance.dedupHorizon()))
-                        .returns(typeInfo)
+                        .returns(sourcedType)
                         // v2: keys became 128-bit ids (EventIdSelector); v1 state is not
                         // restorable into them, so a resumed job starts this state afresh.
                         .uid("dedup-v2-" + name)
@@ -256,7 +267,12 @@ public final class IngestStage {
             DataStream<LateEvent> late,
             DataStream<DuplicateEvent> duplicates) {}
 
-    /** What the stage reads from and writes to, and how it governs it. */
+    /**
+     * What the stage reads from and writes to, and how it governs it.
+     *
+     * @param registryRetry how long a source waits for an unavailable registry on its task thread
+     *     before it fails the task ({@code registry.outage-timeout})
+     */
     public record IngestSettings(
             String bootstrapServers,
             SchemaRegistryConfig registry,
@@ -265,7 +281,8 @@ public final class IngestStage {
             @Nullable OffsetsInitializer stoppingOffsets,
             LakeCatalogConfig catalog,
             String deadLetterTopic,
-            GovernanceSettings governance) {}
+            GovernanceSettings governance,
+            RetryPolicy registryRetry) {}
 
     /**
      * The governed events per type (PII tokenized), and every dead letter, late event and

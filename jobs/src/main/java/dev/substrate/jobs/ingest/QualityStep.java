@@ -2,8 +2,10 @@ package dev.substrate.jobs.ingest;
 
 import dev.substrate.events.DeadLetter;
 import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.wire.Sourced;
 import javax.annotation.Nullable;
 import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -14,19 +16,27 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public interface QualityStep {
 
-    /** No rules: every record passes. */
+    /** No rules: every record passes (without its provenance). */
     QualityStep NONE =
             new QualityStep() {
                 @Override
                 public <T extends SpecificRecordBase> Checked<T> apply(
-                        DataStream<T> records, EventType type, Class<T> recordClass) {
-                    return new Checked<>(records, null);
+                        DataStream<Sourced<T>> records, EventType type, Class<T> recordClass) {
+                    return new Checked<>(
+                            records.map(Sourced::record)
+                                    .returns(new AvroTypeInfo<>(recordClass))
+                                    .uid("no-quality-" + type.tableName())
+                                    .name("no quality rules " + type.tableName()),
+                            null);
                 }
             };
 
-    /** Applies the rules of {@code type} to its records. */
+    /**
+     * Applies the rules of {@code type} to its records, which come with their Kafka provenance (for
+     * replayable dead letters) and leave without it.
+     */
     <T extends SpecificRecordBase> Checked<T> apply(
-            DataStream<T> records, EventType type, Class<T> recordClass);
+            DataStream<Sourced<T>> records, EventType type, Class<T> recordClass);
 
     /** Called once after {@link #apply} was called for every type. */
     default void complete(StreamExecutionEnvironment env) {}

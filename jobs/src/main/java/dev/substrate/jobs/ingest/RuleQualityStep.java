@@ -7,6 +7,7 @@ import dev.substrate.operators.quality.QualityGate;
 import dev.substrate.operators.quality.QualityReportAggregator;
 import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.wire.Sourced;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
@@ -24,8 +25,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * QualityGate} per type; each gate's verdicts are summed per window in its own subtasks and only
  * those partial counts are merged into the {@code quality_report} table ({@link
  * QualityReportAggregator}), which keeps counting records the ingest let through late. Refused
- * records are dead letters holding the record as plain Avro binary of the current schema (their PII
- * is tokenized on the way to the {@code dead_letters} table).
+ * records are dead letters holding the Kafka record as it was read, coordinates, frame and headers,
+ * for replay (their PII is tokenized on the way to the {@code dead_letters} table).
  */
 public final class RuleQualityStep implements QualityStep {
 
@@ -53,7 +54,7 @@ public final class RuleQualityStep implements QualityStep {
 
     @Override
     public <T extends SpecificRecordBase> Checked<T> apply(
-            DataStream<T> records, EventType type, Class<T> recordClass) {
+            DataStream<Sourced<T>> records, EventType type, Class<T> recordClass) {
         // Loaded (and so checked) when the job is built: a broken rule file fails the start.
         RuleSet rules = RuleSet.load(recordClass.getSimpleName());
         QualityGate<T> gate = new QualityGate<>(recordClass, rules, type.topic());

@@ -34,6 +34,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Shared set-up of the governed-ingest ITCases: services, job options, records, a raw producer. */
@@ -181,13 +182,20 @@ final class GovernanceTestKit {
         }
 
         void send(String topic, String key, byte[] value) throws Exception {
-            kafka.send(
+            send(topic, key, value, List.of());
+        }
+
+        /** Sends to partition 0 with these headers; returns the record's offset. */
+        long send(String topic, String key, byte[] value, List<Header> headers) throws Exception {
+            return kafka.send(
                             new ProducerRecord<>(
                                     topic,
                                     0,
                                     key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                                    value))
-                    .get();
+                                    value,
+                                    headers))
+                    .get()
+                    .offset();
         }
 
         /** Stops every input partition after the planned records (0 for the unused ones). */

@@ -2,6 +2,7 @@ package dev.substrate.jobs.ingest;
 
 import static dev.substrate.jobs.ingest.GovernanceTestKit.audit;
 import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
+import static dev.substrate.jobs.ingest.GovernanceTestKit.gpuUuid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.AuditEvent;
@@ -22,11 +23,15 @@ import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sinks.lake.LakeTables;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,12 +46,12 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -78,17 +83,14 @@ class GovernedIngestITCase {
      */
     private static final int BEHIND = 3;
 
+    /** Null values: dead letters of their own reason, never taken for garbage. */
+    private static final int TOMBSTONES = 2;
+
     private static final int GOOD_AUDIT = 20;
     private static final int FUTURE_AUDIT = 5;
     private static final int UNDECODABLE_AUDIT = 2;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
 
     @TempDir static Path dataDir;
 
@@ -123,9 +125,11 @@ class GovernedIngestITCase {
                         + SAME_DUPLICATES
                         + CONFLICTING_DUPLICATES
                         + LATE
-                        + BEHIND;
+                        + BEHIND
+                        + TOMBSTONES;
         int auditTotal = GOOD_AUDIT + FUTURE_AUDIT + UNDECODABLE_AUDIT;
 
+        Instant testStart = Instant.now();
         try (SchemaRegistryClient client =
                         new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()));
                 RawProducer producer = new RawProducer(broker)) {
@@ -159,16 +163,19 @@ class GovernedIngestITCase {
                 if (i < OUT_OF_RANGE) {
                     GpuSample bad = gpu("range-" + i, t0.plusSeconds(i), 2);
                     bad.setUtilizationPct(150.0);
-                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                    sendRefused(producer, gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
                 }
                 if (i < CROSS_FIELD) {
                     GpuSample bad = gpu("cross-" + i, t0.plusSeconds(i), 3);
                     bad.setMemoryUsedMib(bad.getMemoryTotalMib() + 1);
-                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                    sendRefused(producer, gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
                 }
                 if (i < FUTURE) {
                     GpuSample bad = gpu("future-" + i, Instant.now().plus(Duration.ofDays(1)), 0);
-                    producer.send(gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                    sendRefused(producer, gpuTopic, bad.getGpuUuid(), gpuEncoder.encode(bad));
+                }
+                if (i < TOMBSTONES) {
+                    producer.send(gpuTopic, gpuUuid(100 + i), null);
                 }
             }
             for (int i = 0; i < GOOD_AUDIT; i++) {
@@ -190,7 +197,7 @@ class GovernedIngestITCase {
                                 Instant.now().plus(Duration.ofDays(2)),
                                 principal,
                                 address);
-                producer.send(auditTopic, principal, auditEncoder.encode(event));
+                sendRefused(producer, auditTopic, principal, auditEncoder.encode(event));
             }
             for (int i = 0; i < UNDECODABLE_AUDIT; i++) {
                 String principal = "broken" + i + "@corp.example";
@@ -253,6 +260,7 @@ class GovernedIngestITCase {
         assertThat(gpuDeadLetters)
                 .isEqualTo(
                         Map.of(
+                                "TOMBSTONE", (long) TOMBSTONES,
                                 "SCHEMA_RESOLUTION_FAILED", (long) MISSING_FIELD,
                                 "QUALITY_RULE_FAILED/utilization_is_percentage",
                                         (long) OUT_OF_RANGE,
@@ -269,8 +277,14 @@ class GovernedIngestITCase {
                 assertThat(row.getField("original_value")).as("withheld").isNull();
                 assertThat((String) row.getField("original_value_sha256")).hasSize(64);
                 assertThat(row.getField("original_value_length")).isNotNull();
+            } else if ("TOMBSTONE".equals(row.getField("reason"))) {
+                assertThat(row.getField("original_value")).isNull();
+                assertThat(row.getField("original_key")).isNotNull();
             } else {
                 assertThat(row.getField("original_value")).isNotNull();
+            }
+            if ("QUALITY_RULE_FAILED".equals(row.getField("reason"))) {
+                assertReplayable(row, testStart, gpuTopic);
             }
         }
 
@@ -380,6 +394,64 @@ class GovernedIngestITCase {
                     .set(TableProperties.AVRO_COMPRESSION, "uncompressed")
                     .commit();
         }
+    }
+
+    /**
+     * Sends a record a quality rule will refuse, with an origin header naming its offset, and keeps
+     * its frame to compare with its dead letter.
+     */
+    private static void sendRefused(RawProducer producer, String topic, String key, byte[] frame)
+            throws Exception {
+        byte[] origin = ("sent-" + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+        long offset = producer.send(topic, key, frame, List.of(new RecordHeader("origin", origin)));
+        REFUSED.put(topic + "@" + offset, new byte[][] {frame, origin});
+    }
+
+    /** topic@offset -> {frame, origin header value} of each record sent to be refused. */
+    private static final Map<String, byte[][]> REFUSED = new HashMap<>();
+
+    /**
+     * A quality rule's dead letter says where its record was in Kafka and keeps what a replay
+     * needs: the frame as sent (tokenized for a topic with PII) and the headers.
+     */
+    private static void assertReplayable(Record row, Instant testStart, String gpuTopic) {
+        String topic = (String) row.getField("source_topic");
+        long offset = (Long) row.getField("source_offset");
+        assertThat((Integer) row.getField("source_partition")).isZero();
+        byte[][] sent = REFUSED.get(topic + "@" + offset);
+        assertThat(sent).as("a record sent to be refused is at %s@%d", topic, offset).isNotNull();
+        assertThat(instant(row.getField("source_timestamp")))
+                .as("the Kafka record's timestamp, not the event's")
+                .isAfterOrEqualTo(testStart.minusSeconds(5));
+        byte[] value = bytes((ByteBuffer) row.getField("original_value"));
+        assertThat(value[0]).as("the wire-format magic byte").isZero();
+        assertThat(ByteBuffer.wrap(value, 1, 4).getInt()).isEqualTo(row.getField("schema_id"));
+        List<?> headers = (List<?>) row.getField("original_headers");
+        assertThat(headers).hasSize(1);
+        Record header = (Record) headers.get(0);
+        assertThat(header.getField("key")).isEqualTo("origin");
+        byte[] headerValue = bytes((ByteBuffer) header.getField("value"));
+        if (topic.equals(gpuTopic)) {
+            assertThat(value).as("no PII: the frame as sent").isEqualTo(sent[0]);
+            assertThat(headerValue).isEqualTo(sent[1]);
+        } else {
+            assertThat(new String(headerValue, StandardCharsets.UTF_8))
+                    .as("header values on a topic with PII are tokenized in the lake")
+                    .startsWith("tok_");
+        }
+    }
+
+    private static Instant instant(Object timestamp) {
+        if (timestamp instanceof OffsetDateTime offsetTime) {
+            return offsetTime.toInstant();
+        }
+        return ((LocalDateTime) timestamp).toInstant(ZoneOffset.UTC);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
     }
 
     private static Map<String, Long> countBy(List<Record> deadLetters, String topic) {

@@ -1,6 +1,7 @@
 package dev.substrate.operators.dedup;
 
 import dev.substrate.events.DuplicateEvent;
+import dev.substrate.schemas.wire.Sourced;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serial;
@@ -39,15 +40,15 @@ import org.apache.flink.util.OutputTag;
  * seen again after that is accepted again (the horizon is how long a redelivery is recognised).
  *
  * <pre>{@code
- * SingleOutputStreamOperator<GpuSample> unique = samples
+ * SingleOutputStreamOperator<Sourced<GpuSample>> unique = samples
  *         .keyBy(new EventIdSelector<>(), EventIdSelector.KEY_TYPE)
  *         .process(new EventDeduplicator<>(GpuSample.class, topic, Duration.ofHours(1)))
- *         .returns(new AvroTypeInfo<>(GpuSample.class));
+ *         .returns(samples.getType());
  * DataStream<DuplicateEvent> duplicates = unique.getSideOutput(EventDeduplicator.DUPLICATES);
  * }</pre>
  */
 public class EventDeduplicator<T extends SpecificRecordBase>
-        extends KeyedProcessFunction<Tuple2<Long, Long>, T, T> {
+        extends KeyedProcessFunction<Tuple2<Long, Long>, Sourced<T>, Sourced<T>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -114,7 +115,9 @@ public class EventDeduplicator<T extends SpecificRecordBase>
     }
 
     @Override
-    public void processElement(T record, Context ctx, Collector<T> out) throws IOException {
+    public void processElement(Sourced<T> sourced, Context ctx, Collector<Sourced<T>> out)
+            throws IOException {
+        T record = sourced.record();
         byte[] content = serialize(record);
         // Every record's fingerprint is kept, so it must be cheap: a 64-bit Rabin fingerprint.
         // The SHA-256 shown in duplicate_events is computed for duplicates only.
@@ -123,7 +126,7 @@ public class EventDeduplicator<T extends SpecificRecordBase>
         FirstSeen first = firstSeen.value();
         if (first == null) {
             firstSeen.update(new FirstSeen(now, fingerprint));
-            out.collect(record);
+            out.collect(sourced);
             return;
         }
         duplicates.inc();

@@ -1,5 +1,6 @@
 package dev.substrate.operators.dedup;
 
+import dev.substrate.schemas.wire.Sourced;
 import java.io.Serial;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,12 +19,17 @@ import org.apache.flink.api.java.tuple.Tuple2;
  * exactly; any other id is the MD5 of its UTF-8 bytes (odds of two of a billion ids colliding:
  * about 10<sup>-21</sup>).
  *
+ * <p>A replayed dead letter ({@link Sourced#replayOf()}) is keyed by its id <em>and</em> the record
+ * it replays: deduplication runs before the quality rules, so the refused original's id is already
+ * in the state, and the replay would otherwise be taken for its duplicate. Two replays of the same
+ * dead letter still share a key, so a second one is a duplicate.
+ *
  * <p>Why not the string: the deduplication state holds one key per id seen within the horizon, and
  * the heap backend writes every key at every checkpoint; Flink writes strings byte by byte, which
  * was the largest single cost of checkpointing in the pipeline benchmark.
  */
 public final class EventIdSelector<T extends IndexedRecord>
-        implements KeySelector<T, Tuple2<Long, Long>> {
+        implements KeySelector<Sourced<T>, Tuple2<Long, Long>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -40,7 +46,8 @@ public final class EventIdSelector<T extends IndexedRecord>
     private transient MessageDigest md5;
 
     @Override
-    public Tuple2<Long, Long> getKey(T record) throws NoSuchAlgorithmException {
+    public Tuple2<Long, Long> getKey(Sourced<T> sourced) throws NoSuchAlgorithmException {
+        T record = sourced.record();
         if (position < 0) {
             org.apache.avro.Schema.Field field = record.getSchema().getField(FIELD);
             if (field == null) {
@@ -49,7 +56,10 @@ public final class EventIdSelector<T extends IndexedRecord>
             }
             position = field.pos();
         }
-        return key(String.valueOf(record.get(position)));
+        String eventId = String.valueOf(record.get(position));
+        String replayOf = sourced.replayOf();
+        // NUL cannot be typed into an id by accident: the replay's key is no other id's.
+        return key(replayOf == null ? eventId : eventId + "\u0000replay-of\u0000" + replayOf);
     }
 
     /** The key of one event id. */

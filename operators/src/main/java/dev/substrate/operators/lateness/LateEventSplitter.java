@@ -5,6 +5,7 @@ import dev.substrate.operators.pii.PiiFields;
 import dev.substrate.operators.pii.PiiKeySource;
 import dev.substrate.operators.pii.PiiTokenizer;
 import dev.substrate.operators.pii.RecordTokenizer;
+import dev.substrate.schemas.wire.Sourced;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serial;
@@ -34,15 +35,18 @@ import org.apache.flink.util.OutputTag;
  * on. Lateness is a decision here, never an accident: nothing late is dropped.
  *
  * <pre>{@code
- * SingleOutputStreamOperator<GpuSample> onTime = samples
+ * SingleOutputStreamOperator<Sourced<GpuSample>> onTime = samples
  *         .process(new LateEventSplitter<>(GpuSample.class, topic, Duration.ofMinutes(1), keys))
- *         .returns(new AvroTypeInfo<>(GpuSample.class));
+ *         .returns(samples.getType());
  * DataStream<LateEvent> late = onTime.getSideOutput(LateEventSplitter.LATE_EVENTS);
  * }</pre>
  *
- * <p>A record without a timestamp, or seen before the first watermark, is never late.
+ * <p>A record without a timestamp, or seen before the first watermark, is never late. Nor is a
+ * replayed dead letter ({@link Sourced#replayOf()}): it was read on time once, was refused, and is
+ * re-admitted on purpose, with its original event time, after the cause was fixed.
  */
-public class LateEventSplitter<T extends SpecificRecordBase> extends ProcessFunction<T, T> {
+public class LateEventSplitter<T extends SpecificRecordBase>
+        extends ProcessFunction<Sourced<T>, Sourced<T>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -108,15 +112,18 @@ public class LateEventSplitter<T extends SpecificRecordBase> extends ProcessFunc
     }
 
     @Override
-    public void processElement(T record, Context ctx, Collector<T> out) throws IOException {
+    public void processElement(Sourced<T> sourced, Context ctx, Collector<Sourced<T>> out)
+            throws IOException {
         Long eventTime = ctx.timestamp();
         long watermark = ctx.timerService().currentWatermark();
         if (eventTime == null
                 || watermark == Long.MIN_VALUE
-                || watermark - eventTime <= allowedLatenessMs) {
-            out.collect(record);
+                || watermark - eventTime <= allowedLatenessMs
+                || sourced.replayOf() != null) {
+            out.collect(sourced);
             return;
         }
+        T record = sourced.record();
         late.inc();
         ctx.output(
                 LATE_EVENTS,

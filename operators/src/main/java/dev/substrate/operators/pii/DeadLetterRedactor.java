@@ -1,7 +1,7 @@
 package dev.substrate.operators.pii;
 
 import dev.substrate.events.DeadLetter;
-import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.KafkaHeader;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
@@ -43,12 +43,13 @@ import org.apache.flink.metrics.Counter;
  *
  * <ul>
  *   <li>a value that decodes with its writer schema (e.g. a record refused by a quality rule) is
- *       re-encoded in the same wire format and schema id with every PII field tokenized, so it can
- *       still be replayed;
+ *       re-encoded in the same wire format and schema id with every PII field tokenized;
  *   <li>a value that cannot be decoded cannot be tokenized: the table gets only its SHA-256 and
  *       length ({@code original_value_sha256}, {@code original_value_length}), never the bytes;
  *   <li>the Kafka key (the audit producer keys by principal) is replaced by its token, which equals
  *       the token of the same principal in the record;
+ *   <li>header values, opaque bytes that may carry anything, are replaced by their tokens (the keys
+ *       stay, so the table still shows which headers a record had);
  *   <li>clear values found in the record are replaced by their tokens in the message too.
  * </ul>
  *
@@ -72,7 +73,6 @@ public class DeadLetterRedactor extends RichMapFunction<DeadLetter, DeadLetter> 
     private transient SchemaRegistryClient client;
     private transient PiiTokenizer tokenizer;
     private transient Map<Integer, Schema> writers;
-    private transient Map<String, Schema> readers;
     private transient Map<String, List<String>> piiFieldsByTopic;
     private transient BinaryDecoder decoder;
     private transient Counter withheld;
@@ -111,12 +111,10 @@ public class DeadLetterRedactor extends RichMapFunction<DeadLetter, DeadLetter> 
     @Override
     public void open(OpenContext context) {
         writers = new java.util.HashMap<>();
-        readers = new java.util.HashMap<>();
         piiFieldsByTopic = new java.util.HashMap<>();
         readerSchemaByTopic.forEach(
                 (topic, json) -> {
                     Schema reader = new Schema.Parser().parse(json);
-                    readers.put(topic, reader);
                     piiFieldsByTopic.put(topic, PiiFields.of(reader));
                 });
         if (!readerSchemaByTopic.isEmpty()) {
@@ -153,20 +151,9 @@ public class DeadLetterRedactor extends RichMapFunction<DeadLetter, DeadLetter> 
         }
         ByteBuffer value = deadLetter.getOriginalValue();
         if (value != null) {
+            // Every dead letter holds the Kafka value as read: a wire-format frame, or bad bytes.
             byte[] clear = bytes(value);
-            // A quality rule's dead letter holds the decoded record as plain Avro binary of the
-            // current schema; a decoder's dead letter holds the Kafka value (wire format).
-            byte[] tokenized =
-                    deadLetter.getReason() == DeadLetterReason.QUALITY_RULE_FAILED
-                            ? tokenizePlain(
-                                    clear,
-                                    readers.get(deadLetter.getSourceTopic()),
-                                    piiFields,
-                                    replaced)
-                            : null;
-            if (tokenized == null) {
-                tokenized = tokenizeValue(clear, piiFields, replaced);
-            }
+            byte[] tokenized = tokenizeValue(clear, piiFields, replaced);
             if (tokenized != null) {
                 redacted.setOriginalValue(ByteBuffer.wrap(tokenized));
                 reencoded.inc();
@@ -176,6 +163,20 @@ public class DeadLetterRedactor extends RichMapFunction<DeadLetter, DeadLetter> 
                 redacted.setOriginalValueLength(clear.length);
                 withheld.inc();
             }
+        }
+        List<KafkaHeader> headers = deadLetter.getOriginalHeaders();
+        if (headers != null && !headers.isEmpty()) {
+            List<KafkaHeader> tokenized = new ArrayList<>(headers.size());
+            for (KafkaHeader header : headers) {
+                ByteBuffer clear = header.getValue();
+                tokenized.add(
+                        new KafkaHeader(
+                                header.getKey(),
+                                clear == null
+                                        ? null
+                                        : ByteBuffer.wrap(tokenizer.token(bytes(clear)))));
+            }
+            redacted.setOriginalHeaders(tokenized);
         }
         redacted.setMessage(scrub(deadLetter.getMessage(), replaced));
         return redacted;
@@ -202,18 +203,6 @@ public class DeadLetterRedactor extends RichMapFunction<DeadLetter, DeadLetter> 
         new RecordTokenizer(writer, piiNames(writer, readerPii), tokenizer)
                 .tokenize(record, replaced);
         return ConfluentWireFormat.frame(frame.schemaId(), encode(record, writer));
-    }
-
-    /** Plain Avro binary of {@code schema} with PII tokenized, or null when it does not decode. */
-    private byte[] tokenizePlain(
-            byte[] value, Schema schema, List<String> pii, Map<String, String> replaced)
-            throws IOException {
-        GenericRecord record = decode(value, 0, value.length, schema);
-        if (record == null) {
-            return null;
-        }
-        new RecordTokenizer(schema, pii, tokenizer).tokenize(record, replaced);
-        return encode(record, schema);
     }
 
     private GenericRecord decode(byte[] buffer, int offset, int length, Schema schema) {

@@ -2,22 +2,15 @@ package dev.substrate.operators.quality;
 
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
-import dev.substrate.schemas.EventType;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
+import dev.substrate.schemas.wire.Sourced;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -33,15 +26,19 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Applies the quality rules of one event type to every record: a record failing any {@link
- * Action#DLQ} rule goes to {@link #DEAD_LETTERS}; otherwise it goes on, with the names of the
- * failed {@link Action#TAG} rules in its {@code quality_tags}. Every record's verdict, the bitmask
- * of the rules it failed, goes to {@link #VERDICTS} for the quality report ({@link
- * QualityReportAggregator}); every rule counts into the metrics {@code
+ * Action#DLQ} rule goes to {@link #DEAD_LETTERS}; otherwise it goes on, without its provenance,
+ * with the names of the failed {@link Action#TAG} rules in its {@code quality_tags}. Every record's
+ * verdict, the bitmask of the rules it failed, goes to {@link #VERDICTS} for the quality report
+ * ({@link QualityReportAggregator}); every rule counts into the metrics {@code
  * quality.<rule>.passed|failed|tagged|dead_lettered}.
+ *
+ * <p>A refused record's dead letter is as replayable as a decoder's: its Kafka partition, offset
+ * and timestamp, schema id, and original key, value (the wire-format frame) and headers come from
+ * the record's {@link Sourced} provenance.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<GpuSample> kept =
- *     samples.process(new QualityGate<>(GpuSample.class, RuleSet.load("GpuSample"),
+ *     sourcedSamples.process(new QualityGate<>(GpuSample.class, RuleSet.load("GpuSample"),
  *             EventType.GPU_SAMPLE.topic()))
  *         .uid("quality-gpu-samples");
  * DataStream<DeadLetter> refused = kept.getSideOutput(QualityGate.DEAD_LETTERS);
@@ -52,7 +49,7 @@ import org.apache.flink.util.OutputTag;
  * #open}. The gate keeps no state. Per record it allocates nothing for the report: a record that
  * passes every rule sends the cached {@code Long} 0, and only failures touch per-rule counters.
  */
-public final class QualityGate<T extends SpecificRecord> extends ProcessFunction<T, T>
+public final class QualityGate<T extends SpecificRecord> extends ProcessFunction<Sourced<T>, T>
         implements ResultTypeQueryable<T> {
 
     private static final long serialVersionUID = 1L;
@@ -81,27 +78,16 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         void write(T record, List<String> failedTagRules);
     }
 
-    /** Turns a record into what a dead letter may keep of it, for example with PII tokenized. */
-    @FunctionalInterface
-    public interface DeadLetterValueMapper<T> extends Serializable {
-        T map(T record);
-    }
-
     private final Class<T> recordClass;
     private final RuleSet ruleSet;
     private final String sourceName;
     private final TagWriter<T> tagWriter;
-    private DeadLetterValueMapper<T> deadLetterValueMapper = record -> record;
 
     private transient RuleEvaluator evaluator;
     private transient List<Rule> rules;
     private transient Counters[] counters;
     private transient Counter evaluated;
     private transient int eventIdPos;
-    private transient int timestampPos;
-    private transient SpecificDatumWriter<T> datumWriter;
-    private transient ByteArrayOutputStream buffer;
-    private transient BinaryEncoder encoder;
     private transient List<String> failedTags;
     private transient List<Integer> failedDeadLetterRules;
 
@@ -161,16 +147,6 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         this.tagWriter = tagWriter;
     }
 
-    /**
-     * Maps each refused record before it is encoded into the dead letter's {@code original_value}
-     * (for example to tokenize PII fields); the identity by default. Rules always see the record as
-     * it came.
-     */
-    public QualityGate<T> withDeadLetterValueMapper(DeadLetterValueMapper<T> mapper) {
-        this.deadLetterValueMapper = Objects.requireNonNull(mapper, "mapper");
-        return this;
-    }
-
     @Override
     public void open(OpenContext openContext) {
         evaluator = ruleSet.newEvaluator();
@@ -184,20 +160,8 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         }
         Schema schema = ruleSet.schema();
         eventIdPos = position(schema, "event_id");
-        timestampPos = position(schema, timestampField());
-        datumWriter = new SpecificDatumWriter<>(recordClass);
-        buffer = new ByteArrayOutputStream(512);
         failedTags = new ArrayList<>();
         failedDeadLetterRules = new ArrayList<>();
-    }
-
-    private String timestampField() {
-        for (EventType type : EventType.values()) {
-            if (type.recordClass() == recordClass) {
-                return type.timestampField();
-            }
-        }
-        return "timestamp";
     }
 
     private static int position(Schema schema, String field) {
@@ -206,7 +170,8 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     }
 
     @Override
-    public void processElement(T record, Context ctx, Collector<T> out) {
+    public void processElement(Sourced<T> sourced, Context ctx, Collector<T> out) {
+        T record = sourced.record();
         long now = ctx.timerService().currentProcessingTime();
         int failures = evaluator.evaluate(record, now);
         evaluated.inc();
@@ -245,7 +210,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
             tagWriter.write(record, new ArrayList<>(failedTags));
         }
         if (refused) {
-            ctx.output(DEAD_LETTERS, deadLetter(record, ctx, eventTime(record, ctx, now), now));
+            ctx.output(DEAD_LETTERS, deadLetter(sourced, now));
         } else {
             out.collect(record);
         }
@@ -261,22 +226,8 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         return ruleSet;
     }
 
-    private long eventTime(T record, Context ctx, long now) {
-        Long timestamp = ctx.timestamp();
-        if (timestamp != null) {
-            return timestamp;
-        }
-        Object value = timestampPos < 0 ? null : record.get(timestampPos);
-        if (value instanceof Instant instant) {
-            return instant.toEpochMilli();
-        }
-        if (value instanceof Long millis) {
-            return millis;
-        }
-        return now;
-    }
-
-    private DeadLetter deadLetter(T record, Context ctx, long eventTime, long now) {
+    private DeadLetter deadLetter(Sourced<T> sourced, long now) {
+        T record = sourced.record();
         StringBuilder message = new StringBuilder();
         List<String> names = new ArrayList<>(failedDeadLetterRules.size());
         message.append(ruleSet.eventTypeName());
@@ -307,34 +258,15 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
                 message.append(" [evaluation error: ").append(error).append(']');
             }
         }
-        Long kafkaTimestamp = ctx.timestamp();
-        return DeadLetter.newBuilder()
-                .setSourceTopic(sourceName)
-                // The Kafka coordinates are not known after decoding.
-                .setSourcePartition(-1)
-                .setSourceOffset(-1L)
-                .setSourceTimestamp(
-                        Instant.ofEpochMilli(kafkaTimestamp != null ? kafkaTimestamp : eventTime))
+        if (sourced.replayOf() != null) {
+            message.append(" (a replay of ").append(sourced.replayOf()).append(')');
+        }
+        return sourced.deadLetter(sourceName)
                 .setDeadLetteredAt(Instant.ofEpochMilli(now))
-                .setSchemaId(null)
                 .setReason(DeadLetterReason.QUALITY_RULE_FAILED)
                 .setRule(String.join(",", names))
                 .setMessage(message.toString())
-                .setOriginalKey(null)
-                .setOriginalValue(ByteBuffer.wrap(encode(deadLetterValueMapper.map(record))))
                 .build();
-    }
-
-    private byte[] encode(T record) {
-        buffer.reset();
-        encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
-        try {
-            datumWriter.write(record, encoder);
-            encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot encode " + recordClass.getSimpleName(), e);
-        }
-        return buffer.toByteArray();
     }
 
     @Override

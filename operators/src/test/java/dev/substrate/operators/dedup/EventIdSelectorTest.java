@@ -2,6 +2,8 @@ package dev.substrate.operators.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.events.GpuSample;
+import dev.substrate.operators.testing.GovernanceFixtures;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
@@ -45,5 +47,20 @@ class EventIdSelectorTest {
                                     .toString()));
         }
         assertThat(keys).hasSize(200_000);
+    }
+
+    @Test
+    void aReplayIsKeyedApartFromTheRecordItReplaysButLikeItsOtherCopies() throws Exception {
+        EventIdSelector<GpuSample> gpu = new EventIdSelector<>();
+        String topic = "substrate.gpu-samples";
+        GpuSample sample = GovernanceFixtures.gpu("3f2b8c1e-9d4a-4b6f-8e2d-7a1c5b9e0f34", 1, 1);
+
+        Tuple2<Long, Long> original = gpu.getKey(GovernanceFixtures.sourced(sample));
+        Tuple2<Long, Long> replay = gpu.getKey(GovernanceFixtures.replayOf(sample, topic, 4));
+
+        assertThat(original).isEqualTo(selector.key(sample.getEventId()));
+        assertThat(replay).isNotEqualTo(original);
+        assertThat(gpu.getKey(GovernanceFixtures.replayOf(sample, topic, 4))).isEqualTo(replay);
+        assertThat(gpu.getKey(GovernanceFixtures.replayOf(sample, topic, 5))).isNotEqualTo(replay);
     }
 }

@@ -2,12 +2,14 @@ package dev.substrate.operators.lateness;
 
 import static dev.substrate.operators.testing.GovernanceFixtures.audit;
 import static dev.substrate.operators.testing.GovernanceFixtures.gpu;
+import static dev.substrate.operators.testing.GovernanceFixtures.sourced;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.LateEvent;
 import dev.substrate.operators.testing.GovernanceFixtures;
+import dev.substrate.schemas.wire.Sourced;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,22 +26,21 @@ class LateEventSplitterTest {
 
     @Test
     void recordsBehindTheWatermarkBeyondTheAllowedLatenessGoToLateEvents() throws Exception {
-        try (OneInputStreamOperatorTestHarness<GpuSample, GpuSample> harness =
-                ProcessFunctionTestHarnesses.forProcessFunction(
-                        new LateEventSplitter<>(
-                                GpuSample.class,
-                                "substrate.gpu-samples",
-                                Duration.ofSeconds(5),
-                                null))) {
-            harness.processElement(new StreamRecord<>(gpu("before-any-watermark", 1, 1), 1));
+        try (OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>> harness =
+                gpuSplitter()) {
+            harness.processElement(
+                    new StreamRecord<>(sourced(gpu("before-any-watermark", 1, 1)), 1));
             harness.processWatermark(new Watermark(100_000));
-            harness.processElement(new StreamRecord<>(gpu("on-time", 100_500, 1), 100_500));
-            harness.processElement(new StreamRecord<>(gpu("within-lateness", 95_000, 1), 95_000));
-            harness.processElement(new StreamRecord<>(gpu("late", 94_999, 1), 94_999));
-            harness.processElement(new StreamRecord<>(gpu("very-late", 40_000, 1), 40_000));
+            harness.processElement(
+                    new StreamRecord<>(sourced(gpu("on-time", 100_500, 1)), 100_500));
+            harness.processElement(
+                    new StreamRecord<>(sourced(gpu("within-lateness", 95_000, 1)), 95_000));
+            harness.processElement(new StreamRecord<>(sourced(gpu("late", 94_999, 1)), 94_999));
+            harness.processElement(
+                    new StreamRecord<>(sourced(gpu("very-late", 40_000, 1)), 40_000));
 
             assertThat(harness.extractOutputValues())
-                    .extracting(GpuSample::getEventId)
+                    .extracting(s -> s.record().getEventId())
                     .containsExactly("before-any-watermark", "on-time", "within-lateness");
             List<LateEvent> late =
                     harness.getSideOutput(LateEventSplitter.LATE_EVENTS).stream()
@@ -58,7 +59,7 @@ class LateEventSplitterTest {
 
     @Test
     void piiFieldsOfLateRecordsAreTokenizedBeforeTheyAreKept() throws Exception {
-        try (OneInputStreamOperatorTestHarness<AuditEvent, AuditEvent> harness =
+        try (OneInputStreamOperatorTestHarness<Sourced<AuditEvent>, Sourced<AuditEvent>> harness =
                 ProcessFunctionTestHarnesses.forProcessFunction(
                         new LateEventSplitter<>(
                                 AuditEvent.class,
@@ -67,7 +68,7 @@ class LateEventSplitterTest {
                                 GovernanceFixtures.keyFile(dir)))) {
             harness.processWatermark(new Watermark(10_000));
             AuditEvent event = audit("x", "alice@example.com", "10.1.2.3", 1_000);
-            harness.processElement(new StreamRecord<>(event, 1_000));
+            harness.processElement(new StreamRecord<>(sourced(event), 1_000));
 
             LateEvent late = harness.getSideOutput(LateEventSplitter.LATE_EVENTS).peek().getValue();
             assertThat(late.getRecordJson())
@@ -78,5 +79,35 @@ class LateEventSplitterTest {
                     .as("input left untouched")
                     .isEqualTo("alice@example.com");
         }
+    }
+
+    @Test
+    void aReplayedDeadLetterIsNeverLate() throws Exception {
+        try (OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>> harness =
+                gpuSplitter()) {
+            harness.processWatermark(new Watermark(3_600_000));
+            // Refused an hour ago, replayed now that its cause is fixed: it must land.
+            harness.processElement(
+                    new StreamRecord<>(
+                            GovernanceFixtures.replayOf(
+                                    gpu("fixed", 1_000, 50), "substrate.gpu-samples", 7),
+                            1_000));
+            harness.processElement(new StreamRecord<>(sourced(gpu("late", 1_000, 50)), 1_000));
+
+            assertThat(harness.extractOutputValues())
+                    .extracting(s -> s.record().getEventId())
+                    .containsExactly("fixed");
+            assertThat(harness.getSideOutput(LateEventSplitter.LATE_EVENTS))
+                    .singleElement()
+                    .satisfies(l -> assertThat(l.getValue().getEventId()).isEqualTo("late"));
+        }
+    }
+
+    /** A splitter of GPU samples allowing 5 s of lateness. */
+    private static OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>>
+            gpuSplitter() throws Exception {
+        return ProcessFunctionTestHarnesses.forProcessFunction(
+                new LateEventSplitter<>(
+                        GpuSample.class, "substrate.gpu-samples", Duration.ofSeconds(5), null));
     }
 }

@@ -1,11 +1,13 @@
 package dev.substrate.operators.pii;
 
 import static dev.substrate.operators.testing.GovernanceFixtures.audit;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.KafkaHeader;
 import dev.substrate.operators.testing.GovernanceFixtures;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -18,9 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -86,26 +87,50 @@ class DeadLetterRedactorTest {
                                     DeadLetterReason.AVRO_DECODE_FAILED,
                                     "payload ends early")));
 
-            byte[] plain = plainAvro(audit("e2", "bob@example.com", "10.0.0.9", 1_000));
+            // A quality rule's dead letter holds the frame as read, and the record's headers.
+            DeadLetter refused =
+                    deadLetter(
+                            EventType.AUDIT_EVENT.topic(),
+                            encoder.encode(audit("e2", "bob@example.com", "10.0.0.9", 1_000)),
+                            DeadLetterReason.QUALITY_RULE_FAILED,
+                            "rule principal_present with {principal=bob@example.com}");
+            refused.setOriginalHeaders(
+                    List.of(
+                            GovernanceFixtures.header("user", "bob@example.com"),
+                            new KafkaHeader("empty", null)));
+            harness.processElement(new StreamRecord<>(refused));
+            // Written before dead letters kept the frame: plain Avro, no header to decode by.
+            byte[] plain = plainAvro(audit("e3", "carol@example.com", "10.0.0.10", 1_000));
             harness.processElement(
                     new StreamRecord<>(
                             deadLetter(
                                     EventType.AUDIT_EVENT.topic(),
                                     plain,
                                     DeadLetterReason.QUALITY_RULE_FAILED,
-                                    "rule principal_present with {principal=bob@example.com}")));
+                                    "an old dead letter")));
 
             DeadLetter fromRule = harness.extractOutputValues().get(3);
             AuditEvent ruleRecord =
-                    new SpecificDatumReader<>(AuditEvent.class)
-                            .read(
-                                    null,
-                                    DecoderFactory.get()
-                                            .binaryDecoder(
-                                                    bytes(fromRule.getOriginalValue()), null));
+                    new AvroWireDecoder<>(client, AuditEvent.class)
+                            .decode(bytes(fromRule.getOriginalValue()))
+                            .record();
             assertThat(ruleRecord.getPrincipal().toString())
                     .isEqualTo(tokens.token("bob@example.com"));
             assertThat(fromRule.getMessage()).doesNotContain("bob@example.com");
+            assertThat(fromRule.getOriginalHeaders())
+                    .extracting(KafkaHeader::getKey)
+                    .containsExactly("user", "empty");
+            assertThat(new String(bytes(fromRule.getOriginalHeaders().get(0).getValue()), UTF_8))
+                    .as("header values are tokenized")
+                    .isEqualTo(tokens.token("bob@example.com"));
+            assertThat(fromRule.getOriginalHeaders().get(1).getValue()).isNull();
+            assertThat(refused.getOriginalHeaders().get(0).getValue())
+                    .as("the Kafka topic's copy keeps the clear header")
+                    .isEqualTo(ByteBuffer.wrap("bob@example.com".getBytes(UTF_8)));
+
+            DeadLetter old = harness.extractOutputValues().get(4);
+            assertThat(old.getOriginalValue()).as("not a frame: withheld").isNull();
+            assertThat(old.getOriginalValueSha256()).isEqualTo(DeadLetterRedactor.sha256(plain));
 
             DeadLetter tokenized = harness.extractOutputValues().get(0);
             AuditEvent replayed =

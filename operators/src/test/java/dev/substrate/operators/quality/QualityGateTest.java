@@ -9,13 +9,14 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.operators.testing.GovernanceFixtures;
+import dev.substrate.schemas.wire.ReplayHeader;
+import dev.substrate.schemas.wire.Sourced;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -82,7 +83,7 @@ class QualityGateTest {
             """;
 
     private final Map<String, Counter> metrics = new HashMap<>();
-    private OneInputStreamOperatorTestHarness<GpuSample, GpuSample> harness;
+    private OneInputStreamOperatorTestHarness<Sourced<GpuSample>, GpuSample> harness;
 
     @AfterEach
     void close() throws Exception {
@@ -95,7 +96,7 @@ class QualityGateTest {
     void goodRecordsGoOnUntaggedAndEveryRulePasses() throws Exception {
         open(new QualityGate<>(GpuSample.class, rules(), TOPIC));
 
-        harness.processElement(QualityFixtures.h100(0), 1_000L);
+        process(QualityFixtures.h100(0), 1_000L);
 
         assertThat(harness.extractOutputValues()).containsExactly(QualityFixtures.h100(0));
         assertThat(harness.extractOutputValues().get(0).getQualityTags()).isEmpty();
@@ -111,12 +112,15 @@ class QualityGateTest {
     }
 
     @Test
-    void dlqRuleSendsTheRecordToDeadLettersWithRuleValuesAndTheRecord() throws Exception {
+    void dlqRuleSendsTheRecordToDeadLettersAsReplayableAsItCame() throws Exception {
         open(new QualityGate<>(GpuSample.class, rules(), TOPIC));
         GpuSample bad =
                 GpuSample.newBuilder(QualityFixtures.h100(7)).setUtilizationPct(130.5).build();
+        Sourced<GpuSample> read =
+                GovernanceFixtures.sourced(
+                        bad, 812L, List.of(GovernanceFixtures.header("trace", "t-812")));
 
-        harness.processElement(bad, 2_000L);
+        harness.processElement(read, 2_000L);
 
         assertThat(harness.extractOutputValues()).isEmpty();
         assertThat(deadLetters()).hasSize(1);
@@ -124,16 +128,23 @@ class QualityGateTest {
         assertThat(dead.getReason()).isEqualTo(DeadLetterReason.QUALITY_RULE_FAILED);
         assertThat(dead.getRule()).isEqualTo("utilization_is_percentage");
         assertThat(dead.getSourceTopic()).isEqualTo(TOPIC);
-        assertThat(dead.getSourcePartition()).isEqualTo(-1);
-        assertThat(dead.getSourceOffset()).isEqualTo(-1L);
-        assertThat(dead.getSourceTimestamp().toEpochMilli()).isEqualTo(2_000L);
+        // Where it came from, as the decoder's dead letters say it: the Kafka record, not the
+        // event (the stream timestamp, 2,000, is the event time).
+        assertThat(dead.getSourcePartition()).isEqualTo(0);
+        assertThat(dead.getSourceOffset()).isEqualTo(812L);
+        assertThat(dead.getSourceTimestamp().toEpochMilli()).isEqualTo(1_812L);
+        assertThat(dead.getSchemaId()).isEqualTo(GovernanceFixtures.SCHEMA_ID);
+        assertThat(dead.getOriginalKey()).isEqualTo(ByteBuffer.wrap(read.key()));
+        assertThat(dead.getOriginalValue())
+                .as("the whole frame, wire-format header included")
+                .isEqualTo(ByteBuffer.wrap(GovernanceFixtures.frame(bad)));
+        assertThat(dead.getOriginalHeaders()).isEqualTo(read.headers());
         assertThat(dead.getDeadLetteredAt()).isEqualTo(NOW);
         assertThat(dead.getMessage())
                 .contains("GpuSample event_id=evt-h100-7", "from " + TOPIC)
                 .contains("rule utilization_is_percentage (ERROR, gpu.rules.yaml)")
                 .contains("utilization_pct >= 0.0 && utilization_pct <= 100.0")
                 .contains("with utilization_pct=130.5");
-        assertThat(decode(dead.getOriginalValue())).isEqualTo(bad);
         assertThat(failedRules()).containsExactly("utilization_is_percentage");
     }
 
@@ -147,7 +158,7 @@ class QualityGateTest {
                         .setTemperatureC(95.0)
                         .build();
 
-        harness.processElement(bad, 3_000L);
+        process(bad, 3_000L);
 
         assertThat(harness.extractOutputValues()).isEmpty();
         assertThat(deadLetters())
@@ -178,7 +189,7 @@ class QualityGateTest {
         GpuSample hotMig =
                 GpuSample.newBuilder(QualityFixtures.migInstance()).setTemperatureC(93.0).build();
 
-        harness.processElement(hotMig, 4_000L);
+        process(hotMig, 4_000L);
 
         assertThat(deadLetters()).isEmpty();
         assertThat(harness.extractOutputValues())
@@ -201,7 +212,7 @@ class QualityGateTest {
                         .setQualityTags(List.of("verified_by_producer"))
                         .build();
 
-        harness.processElement(claimsTags, 5_000L);
+        process(claimsTags, 5_000L);
 
         assertThat(harness.extractOutputValues().get(0).getQualityTags()).isEmpty();
     }
@@ -212,7 +223,7 @@ class QualityGateTest {
         GpuSample idle =
                 GpuSample.newBuilder(QualityFixtures.h100(3)).setUtilizationPct(0.0).build();
 
-        harness.processElement(idle, 6_000L);
+        process(idle, 6_000L);
 
         assertThat(harness.extractOutputValues()).containsExactly(idle);
         assertThat(harness.extractOutputValues().get(0).getQualityTags()).isEmpty();
@@ -229,26 +240,29 @@ class QualityGateTest {
                         .setTimestamp(NOW.plusSeconds(180))
                         .build();
 
-        harness.processElement(ahead, 7_000L);
+        process(ahead, 7_000L);
         assertThat(deadLetters()).extracting(DeadLetter::getRule).containsExactly("not_in_future");
 
         // Three minutes later the same reading is within the two-minute skew.
         harness.setProcessingTime(NOW.plusSeconds(180).toEpochMilli());
-        harness.processElement(ahead, 7_001L);
+        process(ahead, 7_001L);
         assertThat(harness.extractOutputValues()).containsExactly(ahead);
     }
 
     @Test
-    void deadLettersUseTheRecordsTimestampFieldWhenTheStreamHasNoTimestamps() throws Exception {
+    void aReplayRefusedAgainSaysWhatItReplays() throws Exception {
         open(new QualityGate<>(GpuSample.class, rules(), TOPIC));
         GpuSample bad =
-                GpuSample.newBuilder(QualityFixtures.h100(0)).setUtilizationPct(101.0).build();
+                GpuSample.newBuilder(QualityFixtures.h100(8)).setUtilizationPct(101.0).build();
 
-        harness.processElement(new StreamRecord<>(bad));
+        harness.processElement(GovernanceFixtures.replayOf(bad, TOPIC, 12L), 1L);
 
-        assertThat(deadLetters())
-                .extracting(DeadLetter::getSourceTimestamp)
-                .containsExactly(bad.getTimestamp());
+        DeadLetter dead = deadLetters().get(0);
+        assertThat(dead.getSourceOffset()).as("the replay's own record").isEqualTo(112L);
+        assertThat(dead.getMessage()).contains("(a replay of " + TOPIC + "/0/12)");
+        assertThat(dead.getOriginalHeaders())
+                .extracting(h -> h.getKey())
+                .containsExactly(ReplayHeader.NAME);
     }
 
     @Test
@@ -272,13 +286,10 @@ class QualityGateTest {
     void countsEveryRuleAndOutcomeAsFlinkMetrics() throws Exception {
         open(new QualityGate<>(GpuSample.class, rules(), TOPIC));
 
-        harness.processElement(QualityFixtures.h100(0), 1L);
-        harness.processElement(
-                GpuSample.newBuilder(QualityFixtures.h100(1)).setUtilizationPct(0.0).build(), 2L);
-        harness.processElement(
-                GpuSample.newBuilder(QualityFixtures.h100(2)).setTemperatureC(91.0).build(), 3L);
-        harness.processElement(
-                GpuSample.newBuilder(QualityFixtures.h100(3)).setUtilizationPct(101.0).build(), 4L);
+        process(QualityFixtures.h100(0), 1L);
+        process(GpuSample.newBuilder(QualityFixtures.h100(1)).setUtilizationPct(0.0).build(), 2L);
+        process(GpuSample.newBuilder(QualityFixtures.h100(2)).setTemperatureC(91.0).build(), 3L);
+        process(GpuSample.newBuilder(QualityFixtures.h100(3)).setUtilizationPct(101.0).build(), 4L);
 
         assertThat(metric("utilization_is_percentage", "passed")).isEqualTo(3);
         assertThat(metric("utilization_is_percentage", "failed")).isEqualTo(1);
@@ -295,41 +306,32 @@ class QualityGateTest {
     }
 
     @Test
-    void deadLetterValueMapperDecidesWhatTheDeadLetterKeeps() throws Exception {
+    void piiValuesStayOutOfTheDeadLettersMessage() throws Exception {
         QualityGate<AuditEvent> gate =
                 new QualityGate<>(
-                                AuditEvent.class,
-                                RuleSet.parse(
-                                        """
-                                        event_type: AuditEvent
-                                        rules:
-                                          - name: principal_present
-                                            doc: Who acted.
-                                            expression: size(principal) > 0 && source_address != ''
-                                            severity: CRITICAL
-                                            action: DLQ
-                                        """,
-                                        "audit.rules.yaml"),
-                                "substrate.audit-events")
-                        .withDeadLetterValueMapper(
-                                a -> AuditEvent.newBuilder(a).setSourceAddress("tok_0123").build());
-        try (OneInputStreamOperatorTestHarness<AuditEvent, AuditEvent> audit =
+                        AuditEvent.class,
+                        RuleSet.parse(
+                                """
+                                event_type: AuditEvent
+                                rules:
+                                  - name: principal_present
+                                    doc: Who acted.
+                                    expression: size(principal) > 0 && source_address != ''
+                                    severity: CRITICAL
+                                    action: DLQ
+                                """,
+                                "audit.rules.yaml"),
+                        "substrate.audit-events");
+        try (OneInputStreamOperatorTestHarness<Sourced<AuditEvent>, AuditEvent> audit =
                 new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(gate))) {
             audit.setProcessingTime(NOW.toEpochMilli());
             audit.open();
             AuditEvent anonymous =
                     AuditEvent.newBuilder(QualityFixtures.modelInvoke()).setPrincipal("").build();
 
-            audit.processElement(anonymous, 1L);
+            audit.processElement(GovernanceFixtures.sourced(anonymous), 1L);
 
             DeadLetter dead = audit.getSideOutput(QualityGate.DEAD_LETTERS).poll().getValue();
-            AuditEvent kept =
-                    new SpecificDatumReader<>(AuditEvent.class)
-                            .read(
-                                    null,
-                                    DecoderFactory.get()
-                                            .binaryDecoder(bytes(dead.getOriginalValue()), null));
-            assertThat(kept.getSourceAddress()).isEqualTo("tok_0123");
             assertThat(dead.getMessage())
                     .contains("principal=<pii>, source_address=<pii>")
                     .doesNotContain("10.12.3.45");
@@ -424,14 +426,7 @@ class QualityGateTest {
         return out;
     }
 
-    private static GpuSample decode(ByteBuffer value) throws Exception {
-        return new SpecificDatumReader<>(GpuSample.class)
-                .read(null, DecoderFactory.get().binaryDecoder(bytes(value), null));
-    }
-
-    private static byte[] bytes(ByteBuffer value) {
-        byte[] b = new byte[value.remaining()];
-        value.duplicate().get(b);
-        return b;
+    private void process(GpuSample record, long timestamp) throws Exception {
+        harness.processElement(GovernanceFixtures.sourced(record), timestamp);
     }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.QualityReport;
+import dev.substrate.operators.testing.GovernanceFixtures;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,12 +89,14 @@ class QualityReportAggregatorITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(2);
 
-        DataStream<GpuSample> input =
+        DataStream<Sourced<GpuSample>> input =
                 env.fromData(samples, new AvroTypeInfo<>(GpuSample.class))
                         .assignTimestampsAndWatermarks(
                                 WatermarkStrategy.<GpuSample>forMonotonousTimestamps()
                                         .withTimestampAssigner(
                                                 (s, previous) -> s.getTimestamp().toEpochMilli()))
+                        .map(GovernanceFixtures::sourced)
+                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class)))
                         .rebalance();
         QualityGate<GpuSample> gate =
                 new QualityGate<>(GpuSample.class, RuleSet.parse(RULES, "it.rules.yaml"), TOPIC);

@@ -53,12 +53,20 @@ public final class AvroWireDecoder<T extends SpecificRecord> {
     }
 
     /**
-     * Decodes one value (null for a tombstone).
+     * Decodes one value. A null value (a Kafka tombstone: a delete marker of a compacted topic, not
+     * a record) fails with {@link DeadLetterReason#TOMBSTONE}, never as bad bytes.
      *
      * @throws SchemaRegistryException only when the registry could not be reached or failed ({@code
      *     isRetryable()}); retrying the same value later can succeed
      */
     public DecodeResult<T> decode(byte[] value) throws SchemaRegistryException {
+        if (value == null) {
+            return DecodeResult.failed(
+                    DeadLetterReason.TOMBSTONE,
+                    null,
+                    "A tombstone (null value): Substrate's input topics hold events, not a"
+                            + " compacted table, so there is nothing to delete");
+        }
         WireFrame frame;
         try {
             frame = ConfluentWireFormat.parse(value);

@@ -95,7 +95,6 @@ class AvroWireDecoderTest {
     void notWireFormat() throws Exception {
         for (byte[] value :
                 new byte[][] {
-                    null,
                     new byte[0],
                     new byte[] {0, 0, 1},
                     "{\"event_id\":\"x\"}".getBytes(StandardCharsets.UTF_8)
@@ -107,6 +106,17 @@ class AvroWireDecoderTest {
             assertThat(result.schemaId()).isNull();
             assertThat(result.message()).isNotBlank();
         }
+        assertThat(consumerClient.schemaByIdCalls.get()).isZero();
+    }
+
+    @Test
+    void aTombstoneIsItsOwnReasonNotBadBytes() throws Exception {
+        DecodeResult<GpuSample> result = decoder.decode(null);
+
+        assertThat(result.ok()).isFalse();
+        assertThat(result.failure()).isEqualTo(DeadLetterReason.TOMBSTONE);
+        assertThat(result.schemaId()).isNull();
+        assertThat(result.message()).contains("tombstone");
         assertThat(consumerClient.schemaByIdCalls.get()).isZero();
     }
 

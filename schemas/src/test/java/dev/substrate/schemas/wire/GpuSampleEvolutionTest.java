@@ -11,9 +11,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.junit.jupiter.api.Test;
@@ -109,12 +107,6 @@ class GpuSampleEvolutionTest {
     }
 
     private static <R> R read(WireFrame frame, DatumReader<R> reader) throws Exception {
-        BinaryDecoder in =
-                DecoderFactory.get()
-                        .binaryDecoder(
-                                frame.buffer(), frame.payloadOffset(), frame.payloadLength(), null);
-        R record = reader.read(null, in);
-        assertThat(in.isEnd()).as("whole payload consumed").isTrue();
-        return record;
+        return WirePayloads.read(frame, reader);
     }
 }

@@ -1,6 +1,7 @@
 package dev.substrate.sources.kafka;
 
 import dev.substrate.events.DeadLetter;
+import dev.substrate.schemas.wire.Sourced;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -11,15 +12,17 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Splits the output of a {@link RegistryAwareDeserializationSchema}: decoded records go to the main
- * output, dead letters to the side output {@link #DEAD_LETTERS}. {@link #split} sets Avro type
- * information on both outputs, so nothing falls back to Kryo.
+ * Splits the output of a {@link RegistryAwareDeserializationSchema}: decoded records (with their
+ * provenance, {@link Sourced}) go to the main output, dead letters to the side output {@link
+ * #DEAD_LETTERS}. {@link #split} sets the type information of both outputs, so nothing falls back
+ * to Kryo.
  *
  * <pre>{@code
- * SingleOutputStreamOperator<GpuSample> samples = DeadLetterSplitter.split(decoded, "gpu_samples");
+ * SingleOutputStreamOperator<Sourced<GpuSample>> samples =
+ *         DeadLetterSplitter.split(decoded, "gpu_samples");
  * DataStream<DeadLetter> deadLetters = samples.getSideOutput(DeadLetterSplitter.DEAD_LETTERS);
- * // or by hand: decoded.process(new DeadLetterSplitter<GpuSample>())
- * //                    .returns(new AvroTypeInfo<>(GpuSample.class))
+ * // or by hand: decoded.process(new DeadLetterSplitter<Sourced<GpuSample>>())
+ * //                    .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class)))
  * }</pre>
  */
 public class DeadLetterSplitter<T> extends ProcessFunction<Either<DeadLetter, T>, T> {
@@ -32,8 +35,8 @@ public class DeadLetterSplitter<T> extends ProcessFunction<Either<DeadLetter, T>
 
     /**
      * Applies the splitter to {@code input}, taking the main output type from the input's {@code
-     * EitherTypeInfo} (as produced by {@link RegistryAwareDeserializationSchema}). The operator's
-     * uid and name are {@code "split-dead-letters-<name>"}.
+     * EitherTypeInfo} (as produced by {@link RegistryAwareDeserializationSchema}: {@code
+     * Sourced<T>}). The operator's uid and name are {@code "split-dead-letters-<name>"}.
      */
     public static <T> SingleOutputStreamOperator<T> split(
             DataStream<Either<DeadLetter, T>> input, String name) {

@@ -3,6 +3,7 @@ package dev.substrate.sources.kafka;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.wire.Sourced;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
@@ -11,10 +12,10 @@ import org.apache.flink.types.Either;
 
 /**
  * Builds the Kafka source of one {@link EventType}: its topic, decoded through the schema registry
- * into {@code Either<DeadLetter, T>} (split with {@link DeadLetterSplitter}).
+ * into {@code Either<DeadLetter, Sourced<T>>} (split with {@link DeadLetterSplitter}).
  *
  * <pre>{@code
- * KafkaSource<Either<DeadLetter, GpuSample>> source = EventKafkaSource.build(
+ * KafkaSource<Either<DeadLetter, Sourced<GpuSample>>> source = EventKafkaSource.build(
  *         EventType.GPU_SAMPLE, GpuSample.class, "127.0.0.1:9092",
  *         SchemaRegistryConfig.fromEnvironment(registryUrl), "substrate-ingest",
  *         OffsetsInitializer.earliest(), null);
@@ -29,7 +30,7 @@ public final class EventKafkaSource {
      * As {@link #build(EventType, Class, String, SchemaRegistryConfig, String, OffsetsInitializer,
      * OffsetsInitializer, RetryPolicy)} with {@link RetryPolicy#defaults()}.
      */
-    public static <T extends SpecificRecord> KafkaSource<Either<DeadLetter, T>> build(
+    public static <T extends SpecificRecord> KafkaSource<Either<DeadLetter, Sourced<T>>> build(
             EventType type,
             Class<T> recordClass,
             String bootstrapServers,
@@ -52,7 +53,7 @@ public final class EventKafkaSource {
      * @param stopAt where to stop (a bounded source, for tests and backfills), or null to run
      *     unbounded
      */
-    public static <T extends SpecificRecord> KafkaSource<Either<DeadLetter, T>> build(
+    public static <T extends SpecificRecord> KafkaSource<Either<DeadLetter, Sourced<T>>> build(
             EventType type,
             Class<T> recordClass,
             String bootstrapServers,
@@ -69,8 +70,8 @@ public final class EventKafkaSource {
                             + ", not "
                             + recordClass.getName());
         }
-        KafkaSourceBuilder<Either<DeadLetter, T>> builder =
-                KafkaSource.<Either<DeadLetter, T>>builder()
+        KafkaSourceBuilder<Either<DeadLetter, Sourced<T>>> builder =
+                KafkaSource.<Either<DeadLetter, Sourced<T>>>builder()
                         .setBootstrapServers(bootstrapServers)
                         .setTopics(type.topic())
                         .setGroupId(groupId)

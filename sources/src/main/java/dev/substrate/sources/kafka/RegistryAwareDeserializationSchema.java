@@ -1,17 +1,24 @@
 package dev.substrate.sources.kafka;
 
 import dev.substrate.events.DeadLetter;
-import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.KafkaHeader;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.SchemaRegistryException;
 import dev.substrate.schemas.wire.AvroWireDecoder;
+import dev.substrate.schemas.wire.ConfluentWireFormat;
 import dev.substrate.schemas.wire.DecodeResult;
+import dev.substrate.schemas.wire.MalformedFrameException;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
@@ -26,27 +33,37 @@ import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Deserializes Kafka records in the Confluent wire format into {@code T}, evolving any registered
- * writer version to the current class. Bad input never fails the job: it is emitted as {@code
- * Left(DeadLetter)} with where it came from, why it was refused and its original bytes. An
- * unavailable registry is not bad input: the same record is retried with exponential backoff
- * ({@link RetryPolicy}) and is never dead-lettered for it.
+ * writer version to the current class, and keeps where each came from: a decoded record comes out
+ * as {@code Right(Sourced<T>)} with its partition, offset, timestamp, schema id and original key,
+ * value and headers, so that a later stage can still dead-letter it replayably. Bad input never
+ * fails the job: it is emitted as {@code Left(DeadLetter)} with the same provenance, why it was
+ * refused, and its original bytes; a tombstone (null value) is a dead letter with reason {@code
+ * TOMBSTONE}.
+ *
+ * <p>An unavailable registry is not bad input: the same record is retried with backoff ({@link
+ * RetryPolicy}) and is never dead-lettered for it. Flink calls this on the source's task thread,
+ * where checkpoints and cancellation wait, so the retries are bounded (registry.outage-timeout):
+ * then the task fails with a {@link SchemaRegistryOutageException} naming the registry, the record
+ * and the schema id, and Flink's restart strategy restarts the job from its last checkpoint.
  *
  * <pre>{@code
- * KafkaSource<Either<DeadLetter, GpuSample>> source = KafkaSource.<Either<DeadLetter, GpuSample>>builder()
+ * KafkaSource<Either<DeadLetter, Sourced<GpuSample>>> source =
+ *     KafkaSource.<Either<DeadLetter, Sourced<GpuSample>>>builder()
  *         .setDeserializer(new RegistryAwareDeserializationSchema<>(
  *                 GpuSample.class, SchemaRegistryConfig.fromEnvironment(url), RetryPolicy.defaults()))
  *         ...
  * }</pre>
  */
 public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
-        implements KafkaRecordDeserializationSchema<Either<DeadLetter, T>> {
+        implements KafkaRecordDeserializationSchema<Either<DeadLetter, Sourced<T>>> {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Logger LOG =
             LoggerFactory.getLogger(RegistryAwareDeserializationSchema.class);
 
@@ -62,6 +79,7 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
 
     private transient SchemaRegistryClient client;
     private transient AvroWireDecoder<T> decoder;
+    private transient Sourced.Builder<T> sourced;
     private transient Counter registryRetries;
     private transient Counter deadLetters;
 
@@ -74,13 +92,15 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
     }
 
     /**
-     * The Flink type of {@code Either<DeadLetter, T>} for a generated Avro class: Avro serializers
-     * on both sides, never Kryo.
+     * The Flink type of {@code Either<DeadLetter, Sourced<T>>} for a generated Avro class: Avro
+     * serializers for both records, {@link dev.substrate.schemas.wire.SourcedSerializer} around the
+     * decoded one, never Kryo.
      */
-    public static <T extends SpecificRecord> TypeInformation<Either<DeadLetter, T>> producedType(
-            Class<T> readerClass) {
+    public static <T extends SpecificRecord>
+            TypeInformation<Either<DeadLetter, Sourced<T>>> producedType(Class<T> readerClass) {
         return new EitherTypeInfo<>(
-                new AvroTypeInfo<>(DeadLetter.class), avroTypeInfo(readerClass));
+                new AvroTypeInfo<>(DeadLetter.class),
+                new SourcedTypeInfo<>(avroTypeInfo(readerClass)));
     }
 
     /**
@@ -98,8 +118,16 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
 
     @Override
     public void open(DeserializationSchema.InitializationContext context) throws Exception {
-        client = new SchemaRegistryClient(registry);
+        // One request may not outlast the whole bound: a registry that accepts connections but
+        // never answers would otherwise hold the task thread for the client's own timeout.
+        Duration bound = retry.giveUpAfter();
+        client =
+                new SchemaRegistryClient(
+                        registry.timeout().compareTo(bound) > 0
+                                ? registry.withTimeout(bound)
+                                : registry);
         decoder = new AvroWireDecoder<>(client, readerClass);
+        sourced = Sourced.builder();
         MetricGroup metrics = context == null ? null : context.getMetricGroup();
         if (metrics != null) {
             registryRetries = metrics.counter(METRIC_REGISTRY_RETRIES);
@@ -112,57 +140,77 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
 
     @Override
     public void deserialize(
-            ConsumerRecord<byte[], byte[]> record, Collector<Either<DeadLetter, T>> out)
+            ConsumerRecord<byte[], byte[]> record, Collector<Either<DeadLetter, Sourced<T>>> out)
             throws IOException {
         if (decoder == null) {
             throw new IllegalStateException("open() was not called");
         }
-        DecodeResult<T> result = decodeRetryingWhileRegistryUnavailable(record);
+        DecodeResult<T> result = decodeWaitingForTheRegistry(record);
+        List<KafkaHeader> headers = headers(record);
         if (result.ok()) {
-            out.collect(Either.Right(result.record()));
+            out.collect(
+                    Either.Right(
+                            sourced.record(result.record())
+                                    .partition(record.partition())
+                                    .offset(record.offset())
+                                    .timestamp(record.timestamp())
+                                    .schemaId(result.schemaId())
+                                    .key(record.key())
+                                    .value(record.value())
+                                    .headers(headers)
+                                    .build()));
         } else {
             deadLetters.inc();
             out.collect(
                     Either.Left(
-                            deadLetter(
-                                    record,
-                                    result.failure(),
-                                    result.schemaId(),
-                                    result.message())));
+                            Sourced.provenance(
+                                            record.topic(),
+                                            record.partition(),
+                                            record.offset(),
+                                            record.timestamp(),
+                                            result.schemaId(),
+                                            record.key(),
+                                            record.value(),
+                                            headers)
+                                    .setDeadLetteredAt(Instant.now())
+                                    .setReason(result.failure())
+                                    .setMessage(result.message())
+                                    .build()));
         }
     }
 
-    private DecodeResult<T> decodeRetryingWhileRegistryUnavailable(
-            ConsumerRecord<byte[], byte[]> record) throws IOException {
+    private DecodeResult<T> decodeWaitingForTheRegistry(ConsumerRecord<byte[], byte[]> record)
+            throws IOException {
+        long firstFailure = 0;
         for (int failedAttempts = 1; ; failedAttempts++) {
             try {
                 return decoder.decode(record.value());
             } catch (SchemaRegistryException e) {
                 registryRetries.inc();
-                if (!retry.mayRetryAfter(failedAttempts)) {
-                    throw new IOException(
-                            "Schema registry unavailable after "
-                                    + failedAttempts
-                                    + " attempts decoding "
-                                    + position(record)
-                                    + " ("
-                                    + retry
-                                    + "): "
-                                    + e.getMessage(),
-                            e);
+                long now = System.nanoTime();
+                if (failedAttempts == 1) {
+                    firstFailure = now;
                 }
-                Duration delay = retry.delayAfter(failedAttempts);
+                long elapsedMs = (now - firstFailure) / 1_000_000;
+                if (!retry.mayRetry(failedAttempts, elapsedMs)) {
+                    throw outage(record, failedAttempts, elapsedMs, e);
+                }
+                Duration delay = retry.delayAfter(failedAttempts, elapsedMs);
                 LOG.warn(
-                        "Schema registry unavailable decoding {} (attempt {}, HTTP {}): {};"
-                                + " retrying in {} ms",
+                        "Schema registry {} unavailable decoding {} (schema id {}, attempt {}, HTTP"
+                                + " {}): {}; retrying in {} ms, giving up after {} ms",
+                        registry.url(),
                         position(record),
+                        schemaId(record),
                         failedAttempts,
                         e.httpStatus(),
                         e.getMessage(),
-                        delay.toMillis());
+                        delay.toMillis(),
+                        retry.giveUpAfter().toMillis());
                 try {
                     Thread.sleep(delay.toMillis());
                 } catch (InterruptedException interrupted) {
+                    // Cancellation: the task is going away, the record will be read again.
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException(
                             "Interrupted while waiting for the schema registry, at "
@@ -172,23 +220,54 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
         }
     }
 
-    private static DeadLetter deadLetter(
+    private SchemaRegistryOutageException outage(
             ConsumerRecord<byte[], byte[]> record,
-            DeadLetterReason reason,
-            Integer schemaId,
-            String message) {
-        return DeadLetter.newBuilder()
-                .setSourceTopic(record.topic())
-                .setSourcePartition(record.partition())
-                .setSourceOffset(record.offset())
-                .setSourceTimestamp(Instant.ofEpochMilli(record.timestamp()))
-                .setDeadLetteredAt(Instant.now())
-                .setSchemaId(schemaId)
-                .setReason(reason)
-                .setMessage(message)
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .build();
+            int attempts,
+            long elapsedMs,
+            SchemaRegistryException cause) {
+        return new SchemaRegistryOutageException(
+                "Schema registry "
+                        + registry.url()
+                        + " unavailable for "
+                        + elapsedMs
+                        + " ms ("
+                        + attempts
+                        + " attempts; registry.outage-timeout is "
+                        + retry.giveUpAfter().toMillis()
+                        + " ms) while decoding "
+                        + position(record)
+                        + " with schema id "
+                        + schemaId(record)
+                        + ": "
+                        + cause.getMessage()
+                        + ". Is the registry up and reachable from the TaskManagers? The task"
+                        + " fails now and Flink's restart strategy restarts the job from its last"
+                        + " checkpoint: nothing is lost or dead-lettered. Raise"
+                        + " registry.outage-timeout to wait longer on the task thread.",
+                cause);
+    }
+
+    private static String schemaId(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return String.valueOf(ConfluentWireFormat.parse(record.value()).schemaId());
+        } catch (MalformedFrameException e) {
+            return "(none)"; // not reached: a registry call needs a frame
+        }
+    }
+
+    private static List<KafkaHeader> headers(ConsumerRecord<?, ?> record) {
+        // Kafka hands out a shared empty array when there are none: the common case allocates
+        // nothing.
+        Header[] headers = record.headers().toArray();
+        if (headers.length == 0) {
+            return List.of();
+        }
+        List<KafkaHeader> list = new ArrayList<>(headers.length);
+        for (Header header : headers) {
+            byte[] value = header.value();
+            list.add(new KafkaHeader(header.key(), value == null ? null : ByteBuffer.wrap(value)));
+        }
+        return Collections.unmodifiableList(list);
     }
 
     private static String position(ConsumerRecord<?, ?> record) {
@@ -196,7 +275,7 @@ public class RegistryAwareDeserializationSchema<T extends SpecificRecord>
     }
 
     @Override
-    public TypeInformation<Either<DeadLetter, T>> getProducedType() {
+    public TypeInformation<Either<DeadLetter, Sourced<T>>> getProducedType() {
         return producedType(readerClass);
     }
 }

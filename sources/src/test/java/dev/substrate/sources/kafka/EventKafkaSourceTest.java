@@ -8,6 +8,7 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.wire.Sourced;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -21,7 +22,7 @@ class EventKafkaSourceTest {
 
     @Test
     void boundedWhenStopOffsetsAreGiven() {
-        KafkaSource<Either<DeadLetter, GpuSample>> source =
+        KafkaSource<Either<DeadLetter, Sourced<GpuSample>>> source =
                 EventKafkaSource.build(
                         EventType.GPU_SAMPLE,
                         GpuSample.class,
@@ -38,7 +39,7 @@ class EventKafkaSourceTest {
 
     @Test
     void unboundedWithoutStopOffsets() {
-        KafkaSource<Either<DeadLetter, GpuSample>> source =
+        KafkaSource<Either<DeadLetter, Sourced<GpuSample>>> source =
                 EventKafkaSource.build(
                         EventType.GPU_SAMPLE,
                         GpuSample.class,

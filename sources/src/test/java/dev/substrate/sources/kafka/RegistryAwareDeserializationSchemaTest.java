@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
+import dev.substrate.events.KafkaHeader;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.schemas.wire.ConfluentWireFormat;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -49,17 +52,36 @@ class RegistryAwareDeserializationSchemaTest {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     @Test
-    void goodRecordsComeOutRight() throws Exception {
+    void goodRecordsComeOutRightWithWhereTheyCameFrom() throws Exception {
         try (EmbeddedSchemaRegistry registry = startRegistry(0)) {
             AvroWireEncoder encoder = register(registry);
             var schema = open(registry.url(), RetryPolicy.defaults());
+            byte[] key = "node-4".getBytes(StandardCharsets.UTF_8);
+            byte[] value = encoder.encode(TestSamples.sample(4));
+            RecordHeaders headers = new RecordHeaders();
+            headers.add("trace", "t-4".getBytes(StandardCharsets.UTF_8));
+            headers.add("trace", null);
 
-            List<Either<DeadLetter, GpuSample>> out =
-                    deserialize(schema, encoder.encode(TestSamples.sample(4)));
+            List<Either<DeadLetter, Sourced<GpuSample>>> out = new ArrayList<>();
+            schema.deserialize(
+                    consumerRecord(3, 812L, key, value, headers), new ListCollector<>(out));
 
-            assertThat(out)
-                    .singleElement()
-                    .satisfies(e -> assertThat(e.right()).isEqualTo(TestSamples.sample(4)));
+            assertThat(out).singleElement().satisfies(e -> assertThat(e.isRight()).isTrue());
+            Sourced<GpuSample> sourced = out.get(0).right();
+            assertThat(sourced.record()).isEqualTo(TestSamples.sample(4));
+            assertThat(sourced.partition()).isEqualTo(3);
+            assertThat(sourced.offset()).isEqualTo(812L);
+            assertThat(sourced.timestamp()).isEqualTo(KAFKA_TIMESTAMP);
+            assertThat(sourced.schemaId()).isEqualTo(encoder.schemaId());
+            assertThat(sourced.key()).isEqualTo(key);
+            assertThat(sourced.value()).isEqualTo(value);
+            assertThat(sourced.headers())
+                    .containsExactly(
+                            new KafkaHeader(
+                                    "trace",
+                                    ByteBuffer.wrap("t-4".getBytes(StandardCharsets.UTF_8))),
+                            new KafkaHeader("trace", null));
+            assertThat(sourced.replayOf()).isNull();
             assertThat(
                             counters.get(RegistryAwareDeserializationSchema.METRIC_DEAD_LETTERS)
                                     .getCount())
@@ -76,8 +98,12 @@ class RegistryAwareDeserializationSchemaTest {
             byte[] value = ConfluentWireFormat.frame(424_242, new byte[] {2, 'x'});
             Instant before = Instant.now();
 
-            List<Either<DeadLetter, GpuSample>> out = new ArrayList<>();
-            schema.deserialize(consumerRecord(7, 1_234L, key, value), new ListCollector<>(out));
+            RecordHeaders headers = new RecordHeaders();
+            headers.add("origin", "edge-7".getBytes(StandardCharsets.UTF_8));
+
+            List<Either<DeadLetter, Sourced<GpuSample>>> out = new ArrayList<>();
+            schema.deserialize(
+                    consumerRecord(7, 1_234L, key, value, headers), new ListCollector<>(out));
 
             assertThat(out).singleElement().satisfies(e -> assertThat(e.isLeft()).isTrue());
             DeadLetter dead = out.get(0).left();
@@ -91,6 +117,11 @@ class RegistryAwareDeserializationSchemaTest {
             assertThat(dead.getMessage()).contains("424242");
             assertThat(dead.getOriginalKey()).isEqualTo(ByteBuffer.wrap(key));
             assertThat(dead.getOriginalValue()).isEqualTo(ByteBuffer.wrap(value));
+            assertThat(dead.getOriginalHeaders())
+                    .containsExactly(
+                            new KafkaHeader(
+                                    "origin",
+                                    ByteBuffer.wrap("edge-7".getBytes(StandardCharsets.UTF_8))));
             assertThat(
                             counters.get(RegistryAwareDeserializationSchema.METRIC_DEAD_LETTERS)
                                     .getCount())
@@ -99,14 +130,14 @@ class RegistryAwareDeserializationSchemaTest {
     }
 
     @Test
-    void tombstonesAreNotWireFormat() throws Exception {
+    void tombstonesAreDeadLettersOfTheirOwnReasonNotGarbage() throws Exception {
         try (EmbeddedSchemaRegistry registry = startRegistry(0)) {
             var schema = open(registry.url(), RetryPolicy.defaults());
 
-            List<Either<DeadLetter, GpuSample>> out = deserialize(schema, null);
+            List<Either<DeadLetter, Sourced<GpuSample>>> out = deserialize(schema, null);
 
             DeadLetter dead = out.get(0).left();
-            assertThat(dead.getReason()).isEqualTo(DeadLetterReason.NOT_WIRE_FORMAT);
+            assertThat(dead.getReason()).isEqualTo(DeadLetterReason.TOMBSTONE);
             assertThat(dead.getSchemaId()).isNull();
             assertThat(dead.getOriginalValue()).isNull();
             assertThat(dead.getMessage()).contains("tombstone");
@@ -122,7 +153,13 @@ class RegistryAwareDeserializationSchemaTest {
             value = register(first).encode(TestSamples.sample(1));
         }
         var schema =
-                open(first.url(), RetryPolicy.of(Duration.ofMillis(20), Duration.ofMillis(200), 0));
+                open(
+                        first.url(),
+                        RetryPolicy.of(
+                                Duration.ofMillis(20),
+                                Duration.ofMillis(200),
+                                0,
+                                Duration.ofSeconds(30)));
         CompletableFuture<EmbeddedSchemaRegistry> restarted =
                 CompletableFuture.supplyAsync(
                         () -> {
@@ -134,12 +171,13 @@ class RegistryAwareDeserializationSchemaTest {
                             }
                         });
         try {
-            List<Either<DeadLetter, GpuSample>> out = deserialize(schema, value);
+            List<Either<DeadLetter, Sourced<GpuSample>>> out = deserialize(schema, value);
 
             assertThat(restarted).isDone();
             assertThat(out)
                     .singleElement()
-                    .satisfies(e -> assertThat(e.right()).isEqualTo(TestSamples.sample(1)));
+                    .satisfies(
+                            e -> assertThat(e.right().record()).isEqualTo(TestSamples.sample(1)));
             assertThat(
                             counters.get(RegistryAwareDeserializationSchema.METRIC_REGISTRY_RETRIES)
                                     .getCount())
@@ -154,29 +192,38 @@ class RegistryAwareDeserializationSchemaTest {
     }
 
     @Test
-    void failsTheTaskWhenAttemptsRunOutRatherThanDeadLettering() throws Exception {
+    void anOutageLongerThanTheBoundFailsTheTaskNamingTheRegistryAndTheSchemaId() throws Exception {
         EmbeddedSchemaRegistry gone = startRegistry(0);
         byte[] value;
+        int schemaId;
         try (gone) {
-            value = register(gone).encode(TestSamples.sample(1));
+            AvroWireEncoder encoder = register(gone);
+            value = encoder.encode(TestSamples.sample(1));
+            schemaId = encoder.schemaId();
         }
-        var schema =
-                open(gone.url(), RetryPolicy.of(Duration.ofMillis(10), Duration.ofMillis(10), 3));
-        List<Either<DeadLetter, GpuSample>> out = new ArrayList<>();
+        var schema = open(gone.url(), RetryPolicy.giveUpAfter(Duration.ofMillis(600)));
+        List<Either<DeadLetter, Sourced<GpuSample>>> out = new ArrayList<>();
+        long start = System.nanoTime();
 
         assertThatThrownBy(
                         () ->
                                 schema.deserialize(
-                                        consumerRecord(0, 5L, null, value),
+                                        consumerRecord(0, 5L, null, value, new RecordHeaders()),
                                         new ListCollector<>(out)))
-                .isInstanceOf(IOException.class)
-                .hasMessageContaining("after 3 attempts")
-                .hasMessageContaining(TOPIC + "-0@5");
-        assertThat(out).isEmpty();
+                .isInstanceOf(SchemaRegistryOutageException.class)
+                .hasMessageContaining("Schema registry " + gone.url() + " unavailable")
+                .hasMessageContaining("with schema id " + schemaId)
+                .hasMessageContaining(TOPIC + "-0@5")
+                .hasMessageContaining("Is the registry up")
+                .hasMessageContaining("restarts the job from its last checkpoint")
+                .hasMessageContaining("registry.outage-timeout");
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(tookMs).as("bounded by the policy").isBetween(550L, 5_000L);
+        assertThat(out).as("nothing dead-lettered for an outage").isEmpty();
         assertThat(
                         counters.get(RegistryAwareDeserializationSchema.METRIC_REGISTRY_RETRIES)
                                 .getCount())
-                .isEqualTo(3);
+                .isGreaterThanOrEqualTo(3);
     }
 
     @Test
@@ -191,7 +238,7 @@ class RegistryAwareDeserializationSchemaTest {
                 .isEqualTo(
                         new EitherTypeInfo<>(
                                 new AvroTypeInfo<>(DeadLetter.class),
-                                new AvroTypeInfo<>(GpuSample.class)));
+                                new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class))));
     }
 
     private EmbeddedSchemaRegistry startRegistry(int port) throws IOException {
@@ -217,15 +264,16 @@ class RegistryAwareDeserializationSchemaTest {
         return schema;
     }
 
-    private static List<Either<DeadLetter, GpuSample>> deserialize(
+    private static List<Either<DeadLetter, Sourced<GpuSample>>> deserialize(
             RegistryAwareDeserializationSchema<GpuSample> schema, byte[] value) throws IOException {
-        List<Either<DeadLetter, GpuSample>> out = new ArrayList<>();
-        schema.deserialize(consumerRecord(0, 0L, null, value), new ListCollector<>(out));
+        List<Either<DeadLetter, Sourced<GpuSample>>> out = new ArrayList<>();
+        schema.deserialize(
+                consumerRecord(0, 0L, null, value, new RecordHeaders()), new ListCollector<>(out));
         return out;
     }
 
     private static ConsumerRecord<byte[], byte[]> consumerRecord(
-            int partition, long offset, byte[] key, byte[] value) {
+            int partition, long offset, byte[] key, byte[] value, RecordHeaders headers) {
         return new ConsumerRecord<>(
                 TOPIC,
                 partition,
@@ -236,7 +284,7 @@ class RegistryAwareDeserializationSchemaTest {
                 value == null ? -1 : value.length,
                 key,
                 value,
-                new RecordHeaders(),
+                headers,
                 Optional.empty());
     }
 
