@@ -591,7 +591,7 @@ public final class PipelineBenchmark {
             String registryUrl,
             LakeCatalogConfig catalog) {
         SchemaRegistryConfig registry = SchemaRegistryConfig.of(registryUrl);
-        DataStream<T> decoded =
+        DataStream<Sourced<T>> decoded =
                 env.fromSource(
                                 EventKafkaSource.build(
                                         type,
@@ -604,9 +604,7 @@ public final class PipelineBenchmark {
                                 WatermarkStrategy.<Either<DeadLetter, Sourced<T>>>noWatermarks(),
                                 "decode-" + type.tableName())
                         .process(new DeadLetterSplitter<Sourced<T>>())
-                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(recordClass)))
-                        .map(Sourced::record)
-                        .returns(new AvroTypeInfo<>(recordClass));
+                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(recordClass)));
         EvolvingLakeSink.append(
                 decoded,
                 recordClass,

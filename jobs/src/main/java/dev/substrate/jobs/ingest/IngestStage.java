@@ -156,8 +156,9 @@ public final class IngestStage {
         GovernanceSettings governance = settings.governance();
         String name = type.tableName();
         TypeInformation<T> typeInfo = new AvroTypeInfo<>(recordClass);
-        // Until the quality gate, each record travels with its Kafka provenance, so that a record
-        // the rules refuse is dead-lettered as replayably as one the decoder refuses.
+        // Up to the lake, each record travels with its Kafka provenance, so that a record the
+        // rules refuse is dead-lettered as replayably as one the decoder refuses, and the lake
+        // writer learns each writer schema the first time it sees one.
         TypeInformation<Sourced<T>> sourcedType = new SourcedTypeInfo<>(typeInfo);
         int timestampPos = type.schema().getField(type.timestampField()).pos();
         WatermarkStrategy<Either<DeadLetter, Sourced<T>>> watermarks =
@@ -217,10 +218,10 @@ public final class IngestStage {
 
         QualityStep.Checked<T> checked = quality.apply(unique, type, recordClass);
 
-        SingleOutputStreamOperator<T> tokenized =
+        SingleOutputStreamOperator<Sourced<T>> tokenized =
                 checked.passed()
                         .map(new PiiTokenizingFunction<>(recordClass, governance.piiKeys()))
-                        .returns(typeInfo)
+                        .returns(sourcedType)
                         .uid("pii-" + name)
                         .name("PII tokens " + name);
 
@@ -240,8 +241,15 @@ public final class IngestStage {
         if (checked.deadLetters() != null) {
             deadLetters.add(checked.deadLetters());
         }
+        // Later stages read the governed records without their provenance (chained: no copy).
+        SingleOutputStreamOperator<T> records =
+                tokenized
+                        .map(Sourced::record)
+                        .returns(typeInfo)
+                        .uid("governed-" + name)
+                        .name("governed " + name);
         return new Governed<>(
-                tokenized,
+                records,
                 deadLetters,
                 onTime.getSideOutput(LateEventSplitter.LATE_EVENTS),
                 unique.getSideOutput(EventDeduplicator.DUPLICATES));

@@ -5,7 +5,6 @@ import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.wire.Sourced;
 import javax.annotation.Nullable;
 import org.apache.avro.specific.SpecificRecordBase;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -22,18 +21,14 @@ public interface QualityStep {
                 @Override
                 public <T extends SpecificRecordBase> Checked<T> apply(
                         DataStream<Sourced<T>> records, EventType type, Class<T> recordClass) {
-                    return new Checked<>(
-                            records.map(Sourced::record)
-                                    .returns(new AvroTypeInfo<>(recordClass))
-                                    .uid("no-quality-" + type.tableName())
-                                    .name("no quality rules " + type.tableName()),
-                            null);
+                    return new Checked<>(records, null);
                 }
             };
 
     /**
-     * Applies the rules of {@code type} to its records, which come with their Kafka provenance (for
-     * replayable dead letters) and leave without it.
+     * Applies the rules of {@code type} to its records, which come and leave with their Kafka
+     * provenance (for replayable dead letters, and for the lake writer, which reads the writer
+     * schema id).
      */
     <T extends SpecificRecordBase> Checked<T> apply(
             DataStream<Sourced<T>> records, EventType type, Class<T> recordClass);
@@ -42,5 +37,6 @@ public interface QualityStep {
     default void complete(StreamExecutionEnvironment env) {}
 
     /** The records that passed (possibly tagged), and those the rules refused. */
-    record Checked<T>(DataStream<T> passed, @Nullable DataStream<DeadLetter> deadLetters) {}
+    record Checked<T>(
+            DataStream<Sourced<T>> passed, @Nullable DataStream<DeadLetter> deadLetters) {}
 }

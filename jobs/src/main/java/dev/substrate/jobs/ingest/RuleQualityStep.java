@@ -8,6 +8,7 @@ import dev.substrate.operators.quality.QualityReportAggregator;
 import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
@@ -58,9 +59,9 @@ public final class RuleQualityStep implements QualityStep {
         // Loaded (and so checked) when the job is built: a broken rule file fails the start.
         RuleSet rules = RuleSet.load(recordClass.getSimpleName());
         QualityGate<T> gate = new QualityGate<>(recordClass, rules, type.topic());
-        SingleOutputStreamOperator<T> passed =
+        SingleOutputStreamOperator<Sourced<T>> passed =
                 records.process(gate)
-                        .returns(new AvroTypeInfo<>(recordClass))
+                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(recordClass)))
                         .uid("quality-" + type.tableName())
                         .name("quality rules " + type.tableName());
         partials.add(

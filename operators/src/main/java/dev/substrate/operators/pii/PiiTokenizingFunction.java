@@ -1,5 +1,6 @@
 package dev.substrate.operators.pii;
 
+import dev.substrate.schemas.wire.Sourced;
 import java.io.Serial;
 import java.util.List;
 import java.util.Objects;
@@ -12,15 +13,17 @@ import org.apache.flink.metrics.Counter;
 
 /**
  * Replaces every PII field ({@code "pii": true} in the schema) of each record with its keyed token,
- * right before the lake. Emits a copy, so no other consumer of the same (reused) input object sees
- * the tokens. For a schema without PII fields it is the identity and never loads the key.
+ * right before the lake; the record keeps its Kafka provenance (the lake writer reads its schema
+ * id). Emits a copy, so no other consumer of the same (reused) input object sees the tokens. For a
+ * schema without PII fields it is the identity and never loads the key.
  *
  * <pre>{@code
- * audits.map(new PiiTokenizingFunction<>(AuditEvent.class, keySource))
- *       .returns(new AvroTypeInfo<>(AuditEvent.class)).uid("pii-audit_events");
+ * sourcedAudits.map(new PiiTokenizingFunction<>(AuditEvent.class, keySource))
+ *       .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(AuditEvent.class))).uid("pii-audit_events");
  * }</pre>
  */
-public class PiiTokenizingFunction<T extends SpecificRecordBase> extends RichMapFunction<T, T> {
+public class PiiTokenizingFunction<T extends SpecificRecordBase>
+        extends RichMapFunction<Sourced<T>, Sourced<T>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -58,13 +61,13 @@ public class PiiTokenizingFunction<T extends SpecificRecordBase> extends RichMap
     }
 
     @Override
-    public T map(T record) {
+    public Sourced<T> map(Sourced<T> sourced) {
         if (tokenizer == null) {
-            return record;
+            return sourced;
         }
-        T copy = model.deepCopy(schema, record);
+        T copy = model.deepCopy(schema, sourced.record());
         tokenizer.tokenize(copy, null);
         tokenized.inc(fieldCount);
-        return copy;
+        return sourced.withRecord(copy);
     }
 }

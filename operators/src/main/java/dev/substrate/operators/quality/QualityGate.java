@@ -49,8 +49,8 @@ import org.apache.flink.util.OutputTag;
  * #open}. The gate keeps no state. Per record it allocates nothing for the report: a record that
  * passes every rule sends the cached {@code Long} 0, and only failures touch per-rule counters.
  */
-public final class QualityGate<T extends SpecificRecord> extends ProcessFunction<Sourced<T>, T>
-        implements ResultTypeQueryable<T> {
+public final class QualityGate<T extends SpecificRecord>
+        extends ProcessFunction<Sourced<T>, Sourced<T>> implements ResultTypeQueryable<T> {
 
     private static final long serialVersionUID = 1L;
 
@@ -170,7 +170,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
     }
 
     @Override
-    public void processElement(Sourced<T> sourced, Context ctx, Collector<T> out) {
+    public void processElement(Sourced<T> sourced, Context ctx, Collector<Sourced<T>> out) {
         T record = sourced.record();
         long now = ctx.timerService().currentProcessingTime();
         int failures = evaluator.evaluate(record, now);
@@ -181,7 +181,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
                 tagWriter.write(record, new ArrayList<>(0));
             }
             ctx.output(VERDICTS, ALL_PASSED);
-            out.collect(record);
+            out.collect(sourced);
             return;
         }
         failedTags.clear();
@@ -212,7 +212,7 @@ public final class QualityGate<T extends SpecificRecord> extends ProcessFunction
         if (refused) {
             ctx.output(DEAD_LETTERS, deadLetter(sourced, now));
         } else {
-            out.collect(record);
+            out.collect(sourced);
         }
     }
 

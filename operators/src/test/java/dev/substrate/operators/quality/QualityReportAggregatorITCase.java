@@ -100,7 +100,7 @@ class QualityReportAggregatorITCase {
                         .rebalance();
         QualityGate<GpuSample> gate =
                 new QualityGate<>(GpuSample.class, RuleSet.parse(RULES, "it.rules.yaml"), TOPIC);
-        SingleOutputStreamOperator<GpuSample> kept =
+        SingleOutputStreamOperator<Sourced<GpuSample>> kept =
                 input.process(gate).uid("quality-gate").name("Quality gate");
         DataStream<QualityReport> report =
                 QualityReportAggregator.report(

@@ -40,6 +40,18 @@ public final class Sourced<T> {
     private final List<KafkaHeader> headers;
     private final String replayOf;
 
+    private Sourced(T record, Sourced<?> provenance) {
+        this.record = record;
+        this.partition = provenance.partition;
+        this.offset = provenance.offset;
+        this.timestamp = provenance.timestamp;
+        this.schemaId = provenance.schemaId;
+        this.key = provenance.key;
+        this.value = provenance.value;
+        this.headers = provenance.headers;
+        this.replayOf = provenance.replayOf;
+    }
+
     private Sourced(Builder<T> b) {
         this.record = b.record;
         this.partition = b.partition;
@@ -59,6 +71,11 @@ public final class Sourced<T> {
     /** The decoded record. */
     public T record() {
         return record;
+    }
+
+    /** The same provenance with another record (a tokenized copy, say). */
+    public <R> Sourced<R> withRecord(R other) {
+        return new Sourced<>(other, this);
     }
 
     public int partition() {

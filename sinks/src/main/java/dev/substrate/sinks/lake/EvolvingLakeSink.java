@@ -3,6 +3,7 @@ package dev.substrate.sinks.lake;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.SchemaRegistryException;
+import dev.substrate.schemas.wire.Sourced;
 import java.io.Serial;
 import java.io.Serializable;
 import java.time.Duration;
@@ -51,10 +52,11 @@ import org.slf4j.LoggerFactory;
  *       there ({@code xid} 0, null for optional fields), and that is what its row holds.
  *   <li>A field that no registered version has is not a column yet: records can only carry the
  *       reader's default in it. When a version with it is registered, every writer adds the column
- *       within {@code refresh} (rows written before read null). A record carrying a non-default
- *       value there sooner (a version registered since the last refresh, or under another subject)
- *       gets the column at once, so no value is dropped, and the refresher looks again so the other
- *       writers follow.
+ *       within {@code refresh}, and sooner: records arrive with their Kafka provenance ({@link
+ *       Sourced}), and a writer that sees a writer schema id for the first time makes that schema's
+ *       fields columns before it writes the record, whatever its values (one registry read per new
+ *       id and writer). A record carrying a non-default value in a field that is not a column (a
+ *       schema the registry could not serve) still gets the column at once, so no value is dropped.
  *   <li>Fields of registered versions that the record class lacks (producers ahead of the job)
  *       cannot be written; they are logged once.
  * </ul>
@@ -63,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * v1 table, not the job's newer class. Columns are never dropped, renamed or narrowed; see {@link
  * LakeSchemaEvolution} for what is allowed and what fails the build. The registry is never asked
  * per record: each version is fetched once, the version list every {@code refresh}, off the task
- * thread.
+ * thread; only a writer schema id not seen before is read on the task thread, once.
  *
  * <p>Commits happen on checkpoints, exactly once, as with {@link IcebergLakeSink}. Operator uids
  * start with {@code lake-<name>}.
@@ -108,7 +110,7 @@ public final class EvolvingLakeSink {
      * @throws LakeSchemaChangeException when the existing table cannot follow the schema
      */
     public static <T extends SpecificRecordBase> DataStreamSink<?> append(
-            DataStream<T> stream,
+            DataStream<Sourced<T>> stream,
             Class<T> recordClass,
             LakeCatalogConfig catalog,
             LakeTableSpec spec,

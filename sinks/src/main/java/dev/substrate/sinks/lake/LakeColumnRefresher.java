@@ -165,6 +165,28 @@ final class LakeColumnRefresher implements AutoCloseable {
         }
     }
 
+    /**
+     * The fields of the writer schema with this id (as the registry serves it once, then from the
+     * client's cache), for a writer that sees the id for the first time. A registry that cannot
+     * answer leaves the columns to the next refresh, which is asked for now.
+     */
+    synchronized Set<String> writerFields(int schemaId) {
+        try {
+            Set<String> fields = new LinkedHashSet<>();
+            registry.getSchemaById(schemaId).getFields().forEach(f -> fields.add(f.name()));
+            return fields;
+        } catch (SchemaRegistryException | RuntimeException e) {
+            LOG.warn(
+                    "Lake table {}: cannot read writer schema {} ({}); its columns follow at the"
+                            + " next refresh",
+                    tableName,
+                    schemaId,
+                    e.toString());
+            requestRefresh();
+            return Set.of();
+        }
+    }
+
     /** Stops the refresher thread and closes the catalog; idempotent. */
     @Override
     public void close() {

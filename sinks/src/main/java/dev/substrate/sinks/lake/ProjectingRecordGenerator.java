@@ -1,9 +1,11 @@
 package dev.substrate.sinks.lake;
 
+import dev.substrate.schemas.wire.Sourced;
 import java.io.Serial;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * once per set of columns.
  */
 final class ProjectingRecordGenerator<T extends SpecificRecordBase>
-        implements DynamicRecordGenerator<T> {
+        implements DynamicRecordGenerator<Sourced<T>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
@@ -57,6 +59,8 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
     private transient Set<String> columns;
     private transient Layout layout;
     private transient Map<Set<String>, Layout> layouts;
+    private transient int lastSchemaId;
+    private transient Set<Integer> seenSchemaIds;
     private transient int[] watchedPositions;
     private transient Object[] watchedDefaults;
 
@@ -87,13 +91,26 @@ final class ProjectingRecordGenerator<T extends SpecificRecordBase>
         reader.getFields().forEach(field -> readerFields.add(field.name()));
         refresher = LakeColumnRefresher.start(tableName, schemas, catalogLoader, readerFields);
         follow(refresher.latest());
+        seenSchemaIds = new HashSet<>();
+        lastSchemaId = -1;
     }
 
     @Override
-    public void generate(T record, Collector<DynamicRecord> out) {
+    public void generate(Sourced<T> sourced, Collector<DynamicRecord> out) {
+        T record = sourced.record();
         Set<String> latest = refresher.latest();
         if (latest != followed) {
             follow(latest);
+        }
+        if (sourced.schemaId() != lastSchemaId) {
+            lastSchemaId = sourced.schemaId();
+            if (seenSchemaIds.add(lastSchemaId)) {
+                // First sight of a writer schema in this subtask: its fields become columns
+                // before its first row is written, whatever the row's values.
+                add(
+                        refresher.writerFields(lastSchemaId),
+                        "a record written with schema id " + lastSchemaId + " has them");
+            }
         }
         if (carriesValuesBeyondColumns(record)) {
             keepValues(record);

@@ -8,6 +8,7 @@ import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
+import dev.substrate.schemas.wire.Sourced;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,6 +91,19 @@ class ProjectingRecordGeneratorTest {
         DynamicRecord written = generateUntilColumn(generator, "mig_profile");
         assertThat(names(written)).contains("power_limit_w", "mig_profile");
         assertThat(field(written, "power_limit_w")).isNull();
+    }
+
+    @Test
+    void aWriterSchemaSeenForTheFirstTimeGivesItsColumnsToItsFirstRowWhateverTheValues()
+            throws Exception {
+        ProjectingRecordGenerator<GpuSample> generator = writerOnVersion1(Duration.ofMinutes(10));
+        int version2 = client.register(SUBJECT, version(2)); // long before the next refresh
+
+        GpuSample defaults = sample(1, 0); // power_limit_w and mig_profile at their defaults
+        DynamicRecord first = generate(generator, defaults, version2);
+
+        assertThat(names(first)).contains("power_limit_w", "mig_profile");
+        assertThat(field(first, "power_limit_w")).isNull();
     }
 
     @Test
@@ -228,11 +242,23 @@ class ProjectingRecordGeneratorTest {
         return generator;
     }
 
+    /** Writes a record decoded from the first schema the registry handed out (id 1). */
     private static DynamicRecord generate(
             ProjectingRecordGenerator<GpuSample> generator, GpuSample sample) {
+        return generate(generator, sample, 1);
+    }
+
+    private static DynamicRecord generate(
+            ProjectingRecordGenerator<GpuSample> generator, GpuSample sample, int writerSchemaId) {
         List<DynamicRecord> out = new ArrayList<>();
         generator.generate(
-                sample,
+                Sourced.<GpuSample>builder()
+                        .record(sample)
+                        .partition(0)
+                        .offset(0)
+                        .schemaId(writerSchemaId)
+                        .value(new byte[] {0})
+                        .build(),
                 new Collector<>() {
                     @Override
                     public void collect(DynamicRecord record) {
