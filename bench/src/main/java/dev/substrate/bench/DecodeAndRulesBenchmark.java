@@ -1,5 +1,6 @@
 package dev.substrate.bench;
 
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.GpuSample;
 import dev.substrate.operators.quality.RuleEvaluator;
 import dev.substrate.operators.quality.RuleSet;
@@ -7,7 +8,6 @@ import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireDecoder;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.schemas.wire.DecodeResult;

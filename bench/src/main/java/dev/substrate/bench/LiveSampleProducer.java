@@ -1,13 +1,13 @@
 package dev.substrate.bench;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.samples.SampleEvent;
+import dev.substrate.samples.SampleMix;
+import dev.substrate.samples.SyntheticFleet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryException;
 import dev.substrate.schemas.wire.AvroWireEncoder;
-import dev.substrate.sources.samples.SampleEvent;
-import dev.substrate.sources.samples.SampleMix;
-import dev.substrate.sources.samples.SyntheticFleet;
 import dev.substrate.sources.telemetry.GpuSampleIds;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,19 +1,21 @@
 package dev.substrate.bench;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.LocalFlinkCluster;
-import dev.substrate.jobs.local.LocalRunner;
-import dev.substrate.jobs.local.TopicCreator;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
+import dev.substrate.local.LocalFlinkCluster;
+import dev.substrate.local.TopicCreator;
 import dev.substrate.operators.pii.PiiMode;
+import dev.substrate.samples.ProducerReport;
+import dev.substrate.samples.SampleEventProducer;
+import dev.substrate.samples.SyntheticFleet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.Sourced;
 import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sinks.lake.EvolvingLakeSink;
@@ -21,9 +23,6 @@ import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sources.kafka.DeadLetterSplitter;
 import dev.substrate.sources.kafka.EventKafkaSource;
-import dev.substrate.sources.samples.ProducerReport;
-import dev.substrate.sources.samples.SampleEventProducer;
-import dev.substrate.sources.samples.SyntheticFleet;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -245,7 +244,8 @@ public final class PipelineBenchmark {
                             defaults.get(FleetHealthOptions.NODE_HEALTH_TOPIC), parallelism),
                     Map.of("message.timestamp.type", "LogAppendTime"));
             // Every topic the job reads or writes: a missing output topic fails the job.
-            Map<String, Integer> topics = new LinkedHashMap<>(LocalRunner.topics(parallelism));
+            Map<String, Integer> topics = new LinkedHashMap<>();
+            SubstrateJob.topics(defaults).forEach(topic -> topics.put(topic, parallelism));
             TopicCreator.createIfAbsent(bootstrap, topics);
 
             long produceStart = System.nanoTime();

@@ -14,6 +14,7 @@ import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sources.kafka.RetryPolicy;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +124,20 @@ public final class SubstrateJob {
     @SuppressWarnings("unchecked")
     private static DataStream<GpuSample> gpuSamples(IngestStage.Output ingested) {
         return (DataStream<GpuSample>) ingested.events().get(EventType.GPU_SAMPLE);
+    }
+
+    /**
+     * Every Kafka topic the job reads or writes with {@code config}: the input topics, dead letters
+     * and every stage's outputs, so that a local run or a test can create them up front.
+     */
+    public static List<String> topics(Configuration config) {
+        List<String> topics = new ArrayList<>();
+        for (EventType type : EventType.inputs()) {
+            topics.add(type.topic());
+        }
+        topics.add(config.get(SubstrateOptions.DEAD_LETTER_TOPIC));
+        topics.addAll(outputTopics(config));
+        return topics;
     }
 
     /** The Kafka topics the job writes besides dead letters, so a local run can create them. */

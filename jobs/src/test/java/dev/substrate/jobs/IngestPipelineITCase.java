@@ -2,20 +2,21 @@ package dev.substrate.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.jobs.config.SubstrateOptions;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.operators.pii.PiiMode;
+import dev.substrate.samples.H100TraceReplay;
+import dev.substrate.samples.ProducerReport;
+import dev.substrate.samples.SampleEventProducer;
+import dev.substrate.samples.SyntheticFleet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.sinks.lake.LakeReader;
-import dev.substrate.sources.samples.H100TraceReplay;
-import dev.substrate.sources.samples.ProducerReport;
-import dev.substrate.sources.samples.SampleEventProducer;
-import dev.substrate.sources.samples.SyntheticFleet;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -26,7 +27,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
@@ -46,18 +46,13 @@ class IngestPipelineITCase {
 
     private static final int GOOD_EVENTS = 10_000;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @TempDir static Path dataDir;
 
     @RegisterExtension
-    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(SubstrateJob.topics(new Configuration()));
 
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;

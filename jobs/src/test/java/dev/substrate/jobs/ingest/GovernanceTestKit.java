@@ -1,5 +1,7 @@
 package dev.substrate.jobs.ingest;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.AuditAction;
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.AuditOutcome;
@@ -7,10 +9,8 @@ import dev.substrate.events.DataClassification;
 import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.sinks.lake.LakeReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,8 +27,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -38,20 +36,11 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Shared set-up of the governed-ingest ITCases: services, job options, records, a raw producer. */
-final class GovernanceTestKit {
+public final class GovernanceTestKit {
 
     private GovernanceTestKit() {}
 
-    /** A MiniCluster for the job at parallelism 2: one TaskManager with two slots. */
-    static MiniClusterExtension miniCluster() {
-        return new MiniClusterExtension(
-                new MiniClusterResourceConfiguration.Builder()
-                        .setNumberTaskManagers(1)
-                        .setNumberSlotsPerTaskManager(2)
-                        .build());
-    }
-
-    static Configuration jobConfig(
+    public static Configuration jobConfig(
             EmbeddedKafkaBroker broker, EmbeddedSchemaRegistry registry, Path dataDir) {
         Configuration config = new Configuration();
         config.set(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
@@ -66,12 +55,12 @@ final class GovernanceTestKit {
         return config;
     }
 
-    static Catalog catalog(Configuration config) {
+    public static Catalog catalog(Configuration config) {
         return SubstrateJob.catalog(config).catalogLoader().loadCatalog();
     }
 
     /** Polls until the table has at least {@code rows} committed rows. */
-    static void awaitRows(Catalog catalog, String table, long rows, Duration timeout)
+    public static void awaitRows(Catalog catalog, String table, long rows, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -87,11 +76,11 @@ final class GovernanceTestKit {
         throw new AssertionError("table " + table + " did not reach " + rows + " rows");
     }
 
-    static String gpuUuid(int n) {
+    public static String gpuUuid(int n) {
         return String.format("GPU-%08x-1111-2222-3333-%012x", 0xab_cdef, n);
     }
 
-    static GpuSample gpu(String id, Instant time, int device) {
+    public static GpuSample gpu(String id, Instant time, int device) {
         return GpuSample.newBuilder()
                 .setEventId(id)
                 .setTimestamp(time)
@@ -117,7 +106,7 @@ final class GovernanceTestKit {
     }
 
     /** {@code record} as a record of an older (or other) {@code version}, field by field. */
-    static GenericRecord as(SpecificRecord record, Schema version) {
+    public static GenericRecord as(SpecificRecord record, Schema version) {
         Schema own = record.getSchema();
         GenericRecord copy = new GenericData.Record(version);
         for (Schema.Field field : version.getFields()) {
@@ -127,7 +116,7 @@ final class GovernanceTestKit {
     }
 
     /** {@code schema} without the named fields: what an older producer registers. */
-    static Schema without(Schema schema, String... names) {
+    public static Schema without(Schema schema, String... names) {
         Set<String> dropped = Set.of(names);
         List<Schema.Field> fields = new ArrayList<>();
         for (Schema.Field field : schema.getFields()) {
@@ -139,7 +128,7 @@ final class GovernanceTestKit {
                 schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
     }
 
-    static AuditEvent audit(String id, Instant time, String principal, String address) {
+    public static AuditEvent audit(String id, Instant time, String principal, String address) {
         return AuditEvent.newBuilder()
                 .setEventId(id)
                 .setTimestamp(time)
@@ -158,11 +147,11 @@ final class GovernanceTestKit {
      * A producer that writes raw bytes to chosen partitions and counts them, so the job can stop
      * exactly at the end of what was sent (offsets are consecutive: idempotent, no transactions).
      */
-    static final class RawProducer implements AutoCloseable {
+    public static final class RawProducer implements AutoCloseable {
         private final KafkaProducer<byte[], byte[]> kafka;
         private final Map<TopicPartition, Long> planned = new HashMap<>();
 
-        RawProducer(EmbeddedKafkaBroker broker) {
+        public RawProducer(EmbeddedKafkaBroker broker) {
             kafka =
                     new KafkaProducer<>(
                             Map.of(
@@ -177,16 +166,17 @@ final class GovernanceTestKit {
         }
 
         /** Announces how many records partition 0 of {@code topic} will get in total. */
-        void plan(String topic, long records) {
+        public void plan(String topic, long records) {
             planned.put(new TopicPartition(topic, 0), records);
         }
 
-        void send(String topic, String key, byte[] value) throws Exception {
+        public void send(String topic, String key, byte[] value) throws Exception {
             send(topic, key, value, List.of());
         }
 
         /** Sends to partition 0 with these headers; returns the record's offset. */
-        long send(String topic, String key, byte[] value, List<Header> headers) throws Exception {
+        public long send(String topic, String key, byte[] value, List<Header> headers)
+                throws Exception {
             return kafka.send(
                             new ProducerRecord<>(
                                     topic,
@@ -199,7 +189,7 @@ final class GovernanceTestKit {
         }
 
         /** Stops every input partition after the planned records (0 for the unused ones). */
-        OffsetsInitializer stoppingOffsets() {
+        public OffsetsInitializer stoppingOffsets() {
             Map<TopicPartition, Long> offsets = new HashMap<>();
             for (EventType type : EventType.inputs()) {
                 for (int p = 0; p < 2; p++) {

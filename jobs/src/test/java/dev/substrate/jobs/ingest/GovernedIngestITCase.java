@@ -5,23 +5,24 @@ import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
 import static dev.substrate.jobs.ingest.GovernanceTestKit.gpuUuid;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.operators.pii.PiiFields;
 import dev.substrate.operators.quality.RuleSet;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sinks.lake.LakeTables;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -90,12 +91,13 @@ class GovernedIngestITCase {
     private static final int FUTURE_AUDIT = 5;
     private static final int UNDECODABLE_AUDIT = 2;
 
-    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @TempDir static Path dataDir;
 
     @RegisterExtension
-    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(SubstrateJob.topics(new Configuration()));
 
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;

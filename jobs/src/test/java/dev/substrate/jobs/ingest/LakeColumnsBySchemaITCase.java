@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
-import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
@@ -16,6 +15,8 @@ import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTables;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,12 +53,13 @@ class LakeColumnsBySchemaITCase {
     private static final int MIXED = 30;
     private static final int XID = 13;
 
-    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @TempDir static Path dataDir;
 
     @RegisterExtension
-    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(SubstrateJob.topics(new Configuration()));
 
     @Test
     void zeroReadsBackZeroWhenAnOlderSchemaWithoutTheFieldBecomesLatest() throws Exception {

@@ -3,19 +3,20 @@ package dev.substrate.jobs.ingest;
 import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.sinks.lake.LakeReader;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,10 +57,11 @@ class RegistryOutageITCase {
     private static final Duration BOUND = Duration.ofSeconds(2);
     private static final Duration OUTAGE = Duration.ofSeconds(7);
 
-    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @RegisterExtension
-    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(SubstrateJob.topics(new Configuration()));
 
     @TempDir static Path dataDir;
 

@@ -4,19 +4,20 @@ import static dev.substrate.jobs.ingest.GovernanceTestKit.as;
 import static dev.substrate.jobs.ingest.GovernanceTestKit.gpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit.RawProducer;
-import dev.substrate.jobs.local.EmbeddedKafkaBroker;
-import dev.substrate.jobs.local.EmbeddedServicesExtension;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTables;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,12 +50,13 @@ class SchemaEvolutionITCase {
     private static final int V1_BEFORE = 40;
     private static final int INTERLEAVED = 60;
 
-    @RegisterExtension static final MiniClusterExtension FLINK = GovernanceTestKit.miniCluster();
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @TempDir static Path dataDir;
 
     @RegisterExtension
-    static final EmbeddedServicesExtension SERVICES = new EmbeddedServicesExtension();
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(SubstrateJob.topics(new Configuration()));
 
     private static EmbeddedKafkaBroker broker;
     private static EmbeddedSchemaRegistry registry;

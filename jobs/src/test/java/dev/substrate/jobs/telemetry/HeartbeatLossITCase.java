@@ -10,9 +10,10 @@ import dev.substrate.events.NodeStatus;
 import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
 import dev.substrate.operators.telemetry.capacity.CapacityConfig;
 import dev.substrate.operators.telemetry.health.NodeHealthConfig;
+import dev.substrate.samples.SyntheticFleet;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
-import dev.substrate.sources.samples.SyntheticFleet;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,6 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
@@ -50,13 +50,7 @@ class HeartbeatLossITCase {
     private static final long SECOND = 1000;
     private static final Duration HEARTBEAT = Duration.ofSeconds(30);
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @TempDir Path dataDir;
 

@@ -4,6 +4,7 @@ import static dev.substrate.operators.testing.GovernanceFixtures.audit;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
@@ -12,7 +13,6 @@ import dev.substrate.operators.testing.GovernanceFixtures;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireDecoder;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import java.nio.ByteBuffer;

@@ -7,6 +7,7 @@ import dev.substrate.events.QualityReport;
 import dev.substrate.operators.testing.GovernanceFixtures;
 import dev.substrate.schemas.wire.Sourced;
 import dev.substrate.schemas.wire.SourcedTypeInfo;
+import dev.substrate.testkit.MiniClusters;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -32,13 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class QualityReportAggregatorITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     private static final Instant T0 = Instant.parse("2024-05-01T10:00:00Z");
     private static final String TOPIC = "substrate.gpu-samples";

@@ -25,7 +25,7 @@ import org.apache.avro.Schema;
 
 /**
  * A small client for the Confluent Schema Registry REST API (also spoken by Apicurio's ccompat API,
- * Karapace, Redpanda and {@link dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry}).
+ * Karapace, Redpanda and {@link dev.substrate.embedded.registry.EmbeddedSchemaRegistry}).
  * Thread-safe. Schemas by id are cached forever (ids are immutable), and the id of a schema under a
  * subject is cached once registered or looked up, so steady-state encoding and decoding make no
  * HTTP calls. Schemas with {@linkplain SchemaReference references} are resolved when fetched: the

@@ -2,12 +2,12 @@ package dev.substrate.sinks.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.Sourced;
 import java.net.ServerSocket;
 import java.nio.file.Path;

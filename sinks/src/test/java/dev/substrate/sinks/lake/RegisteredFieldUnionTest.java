@@ -3,11 +3,11 @@ package dev.substrate.sinks.lake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.registry.RegisteredSchema;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.registry.SchemaRegistryException;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;

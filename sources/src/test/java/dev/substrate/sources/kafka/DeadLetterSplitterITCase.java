@@ -9,6 +9,7 @@ import dev.substrate.events.KafkaHeader;
 import dev.substrate.schemas.wire.ReplayHeader;
 import dev.substrate.schemas.wire.Sourced;
 import dev.substrate.schemas.wire.SourcedTypeInfo;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -33,13 +33,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class DeadLetterSplitterITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     @Test
     void routesRecordsToTheMainOutputAndDeadLettersToTheSideOutput() throws Exception {

@@ -3,6 +3,7 @@ package dev.substrate.sources.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
@@ -10,7 +11,6 @@ import dev.substrate.events.KafkaHeader;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.registry.embedded.EmbeddedSchemaRegistry;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.schemas.wire.ConfluentWireFormat;
 import dev.substrate.schemas.wire.Sourced;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuSample;
-import dev.substrate.sources.samples.H100TraceReplay;
+import dev.substrate.testkit.SampleData;
 import java.io.IOException;
 import java.io.StringReader;
 import java.time.Instant;
@@ -23,7 +23,7 @@ class NvidiaSmiCsvParserTest {
 
     @Test
     void parsesTheWholeRealH100Trace() throws IOException {
-        List<GpuSample> samples = parser.parse(H100TraceReplay.locateTrace());
+        List<GpuSample> samples = parser.parse(SampleData.h100Trace());
 
         assertThat(samples).hasSize(709);
         GpuSample first = samples.get(0);
@@ -73,7 +73,7 @@ class NvidiaSmiCsvParserTest {
 
     @Test
     void powerCappedRowsCarryTheSwPowerCapBitAndLowerClocks() throws IOException {
-        List<GpuSample> samples = parser.parse(H100TraceReplay.locateTrace());
+        List<GpuSample> samples = parser.parse(SampleData.h100Trace());
 
         List<GpuSample> capped =
                 samples.stream().filter(s -> (s.getClockEventReasons() & 0x4L) != 0).toList();

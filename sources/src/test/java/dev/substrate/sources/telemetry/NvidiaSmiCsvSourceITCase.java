@@ -3,7 +3,8 @@ package dev.substrate.sources.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.GpuSample;
-import dev.substrate.sources.samples.H100TraceReplay;
+import dev.substrate.testkit.MiniClusters;
+import dev.substrate.testkit.SampleData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,6 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
@@ -27,13 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Replays and tails nvidia-smi CSV files through the FLIP-27 source on a MiniCluster. */
 class NvidiaSmiCsvSourceITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     private static StreamExecutionEnvironment env() {
         Configuration conf = new Configuration();
@@ -54,7 +48,7 @@ class NvidiaSmiCsvSourceITCase {
 
     @Test
     void replaysTheRealH100TraceAsTheParserReadsIt() throws Exception {
-        Path trace = H100TraceReplay.locateTrace();
+        Path trace = SampleData.h100Trace();
         NvidiaSmiCsvParser parser = new NvidiaSmiCsvParser("us-east-1", "c1", "n001");
         List<GpuSample> expected = parser.parse(trace);
 
@@ -69,7 +63,7 @@ class NvidiaSmiCsvSourceITCase {
 
     @Test
     void replaysSeveralFilesOfSeveralNodes(@TempDir Path dir) throws Exception {
-        Path trace = H100TraceReplay.locateTrace();
+        Path trace = SampleData.h100Trace();
         List<String> lines = Files.readAllLines(trace);
         Path n1 = Files.write(dir.resolve("n1.csv"), lines.subList(0, 101)); // header + 100
         Path n2 = Files.write(dir.resolve("n2.csv"), lines.subList(0, 51)); // header + 50

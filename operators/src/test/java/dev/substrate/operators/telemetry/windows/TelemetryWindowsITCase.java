@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
+import dev.substrate.testkit.MiniClusters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -24,13 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The whole window topology on a MiniCluster at parallelism 2, without Kryo. */
 class TelemetryWindowsITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
     private static final int MINUTES = 7;
 

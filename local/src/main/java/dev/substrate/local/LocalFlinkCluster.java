@@ -1,0 +1,217 @@
+package dev.substrate.local;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
+import org.apache.flink.runtime.jobmaster.JobResult;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.ExceptionUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Flink MiniCluster with its web UI on the loopback interface, for the local run: submits one
+ * job, and stops it with a final savepoint (drained or not) so that every sink commits what it has.
+ */
+public final class LocalFlinkCluster implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalFlinkCluster.class);
+
+    /**
+     * Network buffers of the one TaskManager. The job's exchanges at parallelism 2 ask for about
+     * 110 MiB of buffers; with 64 MiB Flink warned "Memory usage [171%] is too high to satisfy all
+     * of the requests" and gave channels fewer buffers than they want.
+     */
+    public static final MemorySize NETWORK_MEMORY = MemorySize.ofMebiBytes(256);
+
+    private static final String LOOPBACK = "127.0.0.1";
+
+    /** Restarts before a local job fails for good: a fault that repeats is not transient. */
+    static final int RESTART_ATTEMPTS = 3;
+
+    private final MiniCluster cluster;
+    private final Path savepointDir;
+    private JobID jobId;
+
+    private LocalFlinkCluster(MiniCluster cluster, Path savepointDir) {
+        this.cluster = cluster;
+        this.savepointDir = savepointDir;
+    }
+
+    /**
+     * Starts a cluster with {@code slots} task slots and the web UI on {@code 127.0.0.1:webUiPort}
+     * (0 picks a free port).
+     */
+    public static LocalFlinkCluster start(Path dataDir, int slots, int webUiPort) throws Exception {
+        Configuration config = new Configuration();
+        // Every socket on the loopback interface: the web UI, and the BLOB server, RPC and data
+        // exchange, which otherwise listen on every interface.
+        config.set(RestOptions.BIND_ADDRESS, LOOPBACK);
+        config.set(RestOptions.ADDRESS, LOOPBACK);
+        config.set(JobManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(JobManagerOptions.ADDRESS, LOOPBACK);
+        config.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(TaskManagerOptions.HOST, LOOPBACK);
+        config.set(RestOptions.BIND_PORT, String.valueOf(webUiPort));
+        config.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+        config.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(128));
+        config.set(TaskManagerOptions.NETWORK_MEMORY_MIN, NETWORK_MEMORY);
+        config.set(TaskManagerOptions.NETWORK_MEMORY_MAX, NETWORK_MEMORY);
+        config.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                dataDir.resolve("checkpoints").toUri().toString());
+        config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        MiniCluster cluster =
+                new MiniCluster(
+                        new MiniClusterConfiguration.Builder()
+                                .setConfiguration(config)
+                                .setNumTaskManagers(1)
+                                .setNumSlotsPerTaskManager(slots)
+                                .build());
+        cluster.start();
+        return new LocalFlinkCluster(cluster, dataDir.resolve("savepoints"));
+    }
+
+    /** The Flink web UI, e.g. {@code http://127.0.0.1:8081}. */
+    public URI webUi() throws Exception {
+        return cluster.getRestAddress().get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Submits the job built in {@code env}, restoring its state from {@code savepoint} when one is
+     * given; state of operators the job no longer has is skipped.
+     */
+    public JobID submit(StreamExecutionEnvironment env, String jobName, @Nullable String savepoint)
+            throws Exception {
+        var graph = env.getStreamGraph();
+        graph.setJobName(jobName);
+        if (savepoint != null) {
+            // A local data directory outlives code changes: state of operators that no longer
+            // exist (Flink logs each) is left behind rather than refusing to start.
+            graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, true));
+        }
+        jobId = cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
+        return jobId;
+    }
+
+    public JobStatus status() throws Exception {
+        return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * How a local job runs: a few restarts, then it fails with its cause (never a restart loop);
+     * checkpoints kept when the process dies or the job fails, so the next run resumes from the
+     * newest one instead of an older savepoint.
+     */
+    static Configuration jobRuntime() {
+        Configuration config = new Configuration();
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+        config.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        config.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        return config;
+    }
+
+    /**
+     * Throws when the job is no longer running, with its root cause; when the job restored from
+     * {@code resumedFrom} and failed restoring it, the message names the snapshot and the fix.
+     */
+    void checkRunning(@Nullable String resumedFrom) throws Exception {
+        JobStatus status = status();
+        if (!status.isGloballyTerminalState()) {
+            return;
+        }
+        Throwable root = null;
+        JobResult result = cluster.requestJobResult(jobId).get(10, TimeUnit.SECONDS);
+        if (result.getSerializedThrowable().isPresent()) {
+            root =
+                    ExceptionUtils.stripCompletionException(
+                            result.getSerializedThrowable()
+                                    .get()
+                                    .deserializeError(getClass().getClassLoader()));
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+        }
+        String cause =
+                root == null
+                        ? "no cause given"
+                        : root.getClass().getName() + ": " + root.getMessage();
+        String trace = root == null ? "" : ExceptionUtils.stringifyException(root);
+        boolean restoring =
+                resumedFrom != null
+                        && (trace.contains("restore")
+                                || trace.contains("StreamOperatorStateContext")
+                                || trace.contains("StateBackend"));
+        throw new LocalRunException(
+                "The job "
+                        + status.name().toLowerCase(java.util.Locale.ROOT)
+                        + " after "
+                        + RESTART_ATTEMPTS
+                        + " restarts: "
+                        + cause
+                        + (restoring
+                                ? ". It failed restoring its state from the "
+                                        + resumedFrom
+                                        + ", which is damaged. Fix: restore its files from a"
+                                        + " backup, start over with a new --data-dir, or choose"
+                                        + " another snapshot with --resume-from <path>"
+                                : ". The log file under the data directory has the whole story"),
+                root);
+    }
+
+    /**
+     * Stops the running job with a final savepoint: sources stop, every sink commits what it holds,
+     * then the job finishes. Returns the savepoint path. A job still starting cannot take a
+     * savepoint yet, so this retries until {@code timeout}.
+     *
+     * @param drain advance event time to the end first (as {@code flink stop --drain}): every
+     *     window fires and is written, for a batch that is complete. Without it, open windows stay
+     *     in the savepoint and fire in the next run.
+     */
+    public String stopWithSavepoint(Duration timeout, boolean drain) throws Exception {
+        long giveUp = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return cluster.stopWithSavepoint(
+                                jobId,
+                                savepointDir.toUri().toString(),
+                                // MiniCluster: true = TERMINATE_WITH_SAVEPOINT, i.e. drain.
+                                drain,
+                                SavepointFormatType.CANONICAL)
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (System.nanoTime() > giveUp || status().isGloballyTerminalState()) {
+                    throw e;
+                }
+                LOG.info("Job not ready for a savepoint yet, retrying: {}", e.getMessage());
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.closeAsync().get(30, TimeUnit.SECONDS);
+    }
+}

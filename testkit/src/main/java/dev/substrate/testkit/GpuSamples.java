@@ -1,0 +1,86 @@
+package dev.substrate.testkit;
+
+import dev.substrate.events.GpuSample;
+import dev.substrate.schemas.SchemaHistory;
+import java.time.Instant;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * The one place tests get GpuSample records from: deterministic readings of the current schema
+ * version and of v1, and a builder for a reading with the fields a test cares about.
+ *
+ * <pre>{@code
+ * GpuSample hot = GpuSamples.reading().node("n1").gpu(3).at(t0).temperature(91).build();
+ * GpuSample any = GpuSamples.current(7);
+ * GenericRecord old = GpuSamples.v1Record(2);
+ * }</pre>
+ */
+public final class GpuSamples {
+
+    public static final Instant T0 = Instant.parse("2026-11-26T10:15:30.250Z");
+
+    private GpuSamples() {}
+
+    public static Schema v1() {
+        return SchemaHistory.versions("GpuSample").get(0);
+    }
+
+    public static GpuSample current(int i) {
+        return GpuSample.newBuilder()
+                .setEventId("evt-" + i)
+                .setTimestamp(T0.plusMillis(250L * i))
+                .setRegion("eu-west-4")
+                .setCluster("h100-a")
+                .setNode("node-" + (i % 4))
+                .setGpuUuid("GPU-6f1c2a9e-0000-4000-8000-00000000000" + (i % 8))
+                .setGpuIndex(i % 8)
+                .setModel("NVIDIA H100 80GB HBM3")
+                .setUtilizationPct(97.0)
+                .setMemoryUtilizationPct(41.5)
+                .setMemoryUsedMib(78_123L)
+                .setMemoryTotalMib(81_559L)
+                .setTemperatureC(71.0)
+                .setMemoryTemperatureC(63.0)
+                .setPowerDrawW(699.4)
+                .setSmClockMhz(1_305)
+                .setMemoryClockMhz(2_619)
+                .setClockEventReasons(0x4L)
+                .setEccCorrected(0L)
+                .setEccUncorrected(0L)
+                .setXid(0)
+                .setPstate("P0")
+                .setPowerLimitW(700.0)
+                .setMigProfile("1g.10gb")
+                .build();
+    }
+
+    /** A v1 record built from the history schema; its timestamp is a plain epoch-millis long. */
+    public static GenericRecord v1Record(int i) {
+        GenericRecord r = new GenericData.Record(v1());
+        r.put("event_id", "evt-v1-" + i);
+        r.put("timestamp", T0.toEpochMilli() + i);
+        r.put("region", "us-east-1");
+        r.put("cluster", "a100-b");
+        r.put("node", "node-7");
+        r.put("gpu_uuid", "GPU-00000000-1111-2222-3333-444444444444");
+        r.put("gpu_index", 3);
+        r.put("model", "NVIDIA A100-SXM4-40GB");
+        r.put("utilization_pct", 12.5);
+        r.put("memory_utilization_pct", 3.0);
+        r.put("memory_used_mib", 1_024L);
+        r.put("memory_total_mib", 40_960L);
+        r.put("temperature_c", 44.0);
+        r.put("memory_temperature_c", null);
+        r.put("power_draw_w", 88.2);
+        r.put("sm_clock_mhz", 1_410);
+        r.put("memory_clock_mhz", 1_215);
+        r.put("clock_event_reasons", 0L);
+        r.put("ecc_corrected", 2L);
+        r.put("ecc_uncorrected", 0L);
+        r.put("xid", 79);
+        r.put("pstate", "P2");
+        return r;
+    }
+}
