@@ -65,13 +65,14 @@ public final class TelemetryWindowsOptions {
                     .defaultValue(TelemetryWindowsConfig.DEFAULT_QUIET_CLOSE)
                     .withDescription(
                             "When event time has stood still and no reading arrived for this long"
-                                + " (processing time), as when a capture or the whole fleet stops,"
-                                + " the open windows close without waiting for the watermark: their"
-                                + " rows say closed_by QUIET_TIME, so the last minute is reported."
-                                + " Rollups and 5-minute windows follow within a quarter of it"
-                                + " each. Readings for a window closed this way that arrive later"
-                                + " are counted in readingsTooLateForWindows. 0 closes by the"
-                                + " watermark only.");
+                                    + " (processing time), as when a capture or the whole fleet"
+                                    + " stops, the open windows close without waiting for the"
+                                    + " watermark: their rows say closed_by QUIET_TIME, so the last"
+                                    + " minute is reported. Rollups and 5-minute windows follow,"
+                                    + " all closed within twice this. Readings for a window closed"
+                                    + " this way that arrive later are counted in"
+                                    + " readingsTooLateForWindows (with allowed lateness they"
+                                    + " update the GPU row). 0 closes by the watermark only.");
 
     public static final ConfigOption<String> TOPIC =
             key("telemetry.windows.topic")

@@ -13,15 +13,17 @@ import org.apache.flink.util.function.SerializableFunction;
 
 /**
  * The trigger of a {@link QuietClosingWindowOperator}: fires a window when the watermark passes its
- * end, as {@code EventTimeTrigger} does, or earlier, once event time has stood still and the input
- * has been quiet long enough ({@link QuietClock}); then the window is closed by quiet time, and a
- * later watermark does not fire it again.
+ * end, as {@code EventTimeTrigger} does, or earlier, once the subtask's event time has stood still
+ * for {@code stillMillis} ({@link QuietClock}) and the window has had no input for {@code
+ * quietMillis}; then the window is closed by quiet time, and a later watermark does not fire it
+ * again.
  *
  * <p>Per window it keeps one {@code Long}: the processing time of its one pending quiet timer, or
- * {@link #CLOSED}. The timer is registered when the window gets its first input, on a grid of
- * {@code gridMillis}; when it fires before the window may close (the watermark or the input moved
- * meanwhile) it is moved to the earliest time the window could close. So a live window costs one
- * timer, the hot path one state read per input, and no timer is registered per input.
+ * {@link #CLOSED}. An input moves the timer to a quiet period after it, but only when that crosses
+ * into the next cell of a grid of {@code min(stillMillis, quietMillis) / 16}, so a busy window
+ * moves its timer a few times per quiet period, not per input; a timer that fires while event time
+ * still moves is set again for the earliest time it could have stood still long enough. A live
+ * window costs one timer, and an input one state read.
  *
  * <p>Inputs that reach a window after its quiet close either update it ({@code revise}: the window
  * fires again, as a window with allowed lateness does for a late input) or are counted in {@code
@@ -49,7 +51,7 @@ final class QuietCloseTrigger<T> extends Trigger<T, TimeWindow> {
 
     /**
      * @param stillMillis how long event time must have stood still; 0 disables quiet closing
-     * @param quietMillis how long the operator must have had no input
+     * @param quietMillis how long the window must have had no input
      * @param revise whether inputs after a quiet close fire the window again (allowed lateness)
      * @param lateMetric the counter of inputs after a quiet close that are dropped
      * @param lateCount how much an input adds to {@code lateMetric} (e.g. its readings)
@@ -67,7 +69,7 @@ final class QuietCloseTrigger<T> extends Trigger<T, TimeWindow> {
         this.stillMillis = stillMillis;
         this.quietMillis = quietMillis;
         // A coarse grid: windows of one subtask that become closable together share timer times.
-        this.gridMillis = Math.max(1, Math.min(stillMillis, quietMillis) / 4);
+        this.gridMillis = Math.max(1, Math.min(stillMillis, quietMillis) / 16);
         this.revise = revise;
         this.lateMetric = Objects.requireNonNull(lateMetric, "lateMetric");
         this.lateCount = Objects.requireNonNull(lateCount, "lateCount");
@@ -91,23 +93,24 @@ final class QuietCloseTrigger<T> extends Trigger<T, TimeWindow> {
         }
         ctx.registerEventTimeTimer(window.maxTimestamp());
         ValueState<Long> state = ctx.getPartitionedState(stateDescriptor);
-        Long current = state.value();
-        if (current == null) {
-            if (enabled()) {
-                long at = closableAt();
-                ctx.registerProcessingTimeTimer(at);
-                state.update(at);
-            }
-            return TriggerResult.CONTINUE;
-        }
-        if (current == CLOSED) {
+        Long pending = state.value();
+        if (pending != null && pending == CLOSED) {
             if (revise) {
                 return TriggerResult.FIRE;
             }
             lateCounter(ctx).inc(lateCount.apply(element));
             return TriggerResult.PURGE;
         }
-        // A quiet timer is pending; when it fires it sees this input on the clock.
+        if (enabled()) {
+            long quietFrom = onGrid(saturatedAdd(ctx.getCurrentProcessingTime(), quietMillis));
+            if (pending == null || pending < quietFrom) {
+                if (pending != null) {
+                    ctx.deleteProcessingTimeTimer(pending);
+                }
+                ctx.registerProcessingTimeTimer(quietFrom);
+                state.update(quietFrom);
+            }
+        }
         return TriggerResult.CONTINUE;
     }
 
@@ -124,10 +127,12 @@ final class QuietCloseTrigger<T> extends Trigger<T, TimeWindow> {
             state.clear();
             return TriggerResult.CONTINUE;
         }
-        long at = closableAt();
-        if (at > time) {
-            ctx.registerProcessingTimeTimer(at);
-            state.update(at);
+        // Every input moved the timer to at least a quiet period after it: the window has been
+        // quiet long enough. Has event time stood still long enough too?
+        long stillFrom = onGrid(clock().stillFor(stillMillis));
+        if (stillFrom > time) {
+            ctx.registerProcessingTimeTimer(stillFrom);
+            state.update(stillFrom);
             return TriggerResult.CONTINUE;
         }
         state.update(CLOSED);
@@ -158,15 +163,23 @@ final class QuietCloseTrigger<T> extends Trigger<T, TimeWindow> {
         state.clear();
     }
 
-    /** The first grid time at which the clock allows a quiet close, if nothing moves before. */
-    private long closableAt() {
+    private QuietClock clock() {
         if (clock == null) {
             throw new IllegalStateException(
                     "QuietCloseTrigger runs only inside a QuietClosingWindowOperator");
         }
-        long at = clock.quietFrom(stillMillis, quietMillis);
-        long rest = Math.floorMod(at, gridMillis);
-        return rest == 0 || at > Long.MAX_VALUE - gridMillis ? at : at + gridMillis - rest;
+        return clock;
+    }
+
+    /** {@code time} rounded up to the grid. */
+    private long onGrid(long time) {
+        long rest = Math.floorMod(time, gridMillis);
+        return rest == 0 || time > Long.MAX_VALUE - gridMillis ? time : time + gridMillis - rest;
+    }
+
+    private static long saturatedAdd(long time, long millis) {
+        long sum = time + millis;
+        return sum < time ? Long.MAX_VALUE : sum;
     }
 
     private Counter lateCounter(TriggerContext ctx) {

@@ -16,7 +16,6 @@ import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.streaming.runtime.operators.windowing.WindowOperator;
 import org.apache.flink.streaming.runtime.operators.windowing.functions.InternalSingleValueProcessWindowFunction;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.apache.flink.util.function.SerializableFunction;
 
@@ -29,18 +28,20 @@ import org.apache.flink.util.function.SerializableFunction;
  * <p>An idle source stops holding the watermark back but does not move it forward: when a whole
  * capture (or fleet) stops, the last windows would never fire. Here a window that holds input
  * fires, closed by quiet time, once this subtask's watermark has not moved for {@code
- * eventTimeStill} <em>and</em> the subtask has had no input at all for {@code inputQuiet}, both on
- * the processing-time clock. The window function tells the two closes apart with {@link
+ * eventTimeStill} <em>and</em> the window has had no input for {@code inputQuiet}, both on the
+ * processing-time clock. The window function tells the two closes apart with {@link
  * #closedByQuietTime}. A window closed by quiet time is never fired again by the watermark; inputs
  * that still reach it are counted in a metric and dropped, or, with allowed lateness, fire it again
- * as an update, exactly as inputs within the allowed lateness do after a watermark close.
+ * as an update, exactly as inputs within the allowed lateness do after a watermark close. While
+ * event time moves, only the watermark closes windows, however long they wait for it.
  *
- * <p>Both conditions are about the subtask, not about one key: while any input keeps event time
- * moving, the watermark closes every window (a key that went silent among busy ones included), and
- * while inputs keep arriving nothing is closed early even if the watermark is held back elsewhere.
- * Because they are subtask-wide, every window a subtask holds closes at the same timer tick, so a
- * downstream window that waits {@code inputQuiet} after its own last input sees all of them: chain
- * several of these operators (rollups of rollups) with a shorter {@code inputQuiet} downstream.
+ * <p>Windows of windows: when event time stops, every operator's watermark stops at the same
+ * moment, so an operator behind another one must wait until the one before has closed its windows
+ * by quiet time. Give each level a longer {@code eventTimeStill} than the level before needs to
+ * close (its {@code eventTimeStill}, plus the {@code inputQuiet} of its last inputs, plus some
+ * slack for the windows to travel): then every level's windows have all their inputs when they
+ * close. A short {@code inputQuiet} behind the first level lets a window that is still receiving
+ * (part of) the burst before it wait for the rest.
  *
  * <pre>{@code
  * SingleOutputStreamOperator<Stats> minutes =
@@ -113,12 +114,6 @@ public final class QuietClosingWindowOperator<K, IN, ACC, OUT>
     }
 
     @Override
-    public void processElement(StreamRecord<IN> element) throws Exception {
-        clock.input(getProcessingTimeService().getCurrentProcessingTime());
-        super.processElement(element);
-    }
-
-    @Override
     public void processWatermark(Watermark mark) throws Exception {
         clock.watermark(mark.getTimestamp(), getProcessingTimeService().getCurrentProcessingTime());
         super.processWatermark(mark);
@@ -145,9 +140,9 @@ public final class QuietClosingWindowOperator<K, IN, ACC, OUT>
         }
 
         /**
-         * Close windows early once the watermark has not moved for {@code eventTimeStill} and no
-         * input arrived for {@code inputQuiet}; {@code eventTimeStill} zero (the default) closes by
-         * the watermark only.
+         * Close a window early once the watermark has not moved for {@code eventTimeStill} and the
+         * window got no input for {@code inputQuiet}; {@code eventTimeStill} zero (the default)
+         * closes by the watermark only.
          */
         public Builder<K, IN> quietClose(Duration eventTimeStill, Duration inputQuiet) {
             if (eventTimeStill.isNegative() || inputQuiet.isNegative()) {

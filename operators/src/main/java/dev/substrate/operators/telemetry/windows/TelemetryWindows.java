@@ -43,17 +43,17 @@ import org.apache.flink.util.OutputTag;
  *
  * <p><b>A source that goes quiet still reports.</b> An idle input stops holding the watermark back
  * but does not move it on, so when a capture or the whole fleet stops, the windows holding its last
- * readings would never fire. Every window operator here is a {@link QuietClosingWindowOperator}:
- * once event time has stood still for {@link TelemetryWindowsConfig#quietClose()} of processing
- * time and the operator's input has been quiet too, it fires its open windows, marked {@code
- * closed_by = QUIET_TIME}. The 1-minute GPU windows wait for the full quiet period without input
- * (the pre-aggregation sends its partials as soon as the watermark stalls, {@link
- * LocalWindowPreAggregator#withStallFlush}, at an eighth of it); the levels behind them (5-minute
- * windows, node and cluster rollups of both) wait a quarter of it after their own last input, which
- * then is the burst of windows the level before closed at one timer tick. So every window holding
- * readings is emitted once, with all of them, at every level: the 1-minute rows about 1.25 quiet
- * periods after the last reading, the 5-minute cluster rows about 2 quiet periods after it. While
- * other GPUs keep reporting, the watermark closes a silent GPU's windows as usual.
+ * readings would never fire. Every window operator here is a {@link QuietClosingWindowOperator}: a
+ * 1-minute GPU window closes, marked {@code closed_by = QUIET_TIME}, once event time has stood
+ * still for {@link TelemetryWindowsConfig#quietClose() q} of processing time and the window got
+ * nothing for q (the pre-aggregation sends its partials as soon as the watermark stops, {@link
+ * LocalWindowPreAggregator#withStallFlush}, within q/8). The levels behind wait longer, so that the
+ * level before has closed and its windows have arrived when they close: the 5-minute GPU windows
+ * and the 1-minute node rollups after 1.5 q of still event time, the 5-minute node and 1-minute
+ * cluster rollups after 1.75 q, the 5-minute cluster rollups after 2 q (and each a q/8 after its
+ * own last input). So every window holding readings is emitted once, with all of them, at every
+ * level. While any input keeps event time moving, only the watermark closes windows (a GPU that
+ * went silent among reporting ones included).
  *
  * <p>A reading that arrives after its window was closed by quiet time is counted in {@link
  * LateReadingsCounter#METRIC} (in the metric group of the window operator it missed, once per
@@ -90,7 +90,8 @@ public final class TelemetryWindows {
         SingleOutputStreamOperator<GpuWindowAccumulator> gpu1m = gpuWindows.windows();
 
         SingleOutputStreamOperator<GpuWindowAccumulator> gpu5m =
-                downstream(
+                behind(
+                                2,
                                 gpu1m.keyBy(acc -> acc.gpuUuid, Types.STRING),
                                 SlidingEventTimeWindows.of(FIVE_MINUTES, ONE_MINUTE),
                                 config)
@@ -109,8 +110,8 @@ public final class TelemetryWindows {
                         .uid("telemetry-gpu-metrics-1m-updates")
                         .name("telemetry: late updates of GPU windows 1 min");
 
-        DataStream<GpuMetrics> oneMinute = withRollups(gpu1m, "1m", config).union(updates);
-        DataStream<GpuMetrics> fiveMinutes = withRollups(gpu5m, "5m", config);
+        DataStream<GpuMetrics> oneMinute = withRollups(gpu1m, 1, "1m", config).union(updates);
+        DataStream<GpuMetrics> fiveMinutes = withRollups(gpu5m, 2, "5m", config);
         return new Output(oneMinute, fiveMinutes, gpuWindows.lateSamples());
     }
 
@@ -156,7 +157,7 @@ public final class TelemetryWindows {
                                                 GpuSample::getGpuUuid,
                                                 ONE_MINUTE.toMillis(),
                                                 LATE_SAMPLES)
-                                        .withStallFlush(quiet.dividedBy(8)))
+                                        .withStallFlush(quiet.dividedBy(16)))
                         .uid("telemetry-gpu-preaggregate-1m");
         SingleOutputStreamOperator<GpuWindowAccumulator> windows =
                 QuietClosingWindowOperator.windows(
@@ -175,21 +176,28 @@ public final class TelemetryWindows {
     }
 
     /**
-     * A window behind the 1-minute GPU windows: it closes by quiet time a quarter quiet period
-     * after its last input, the burst of windows the level before closed (see the class comment).
+     * A window {@code level} window operators behind the readings (2 for windows of the 1-minute
+     * GPU windows, 3 for windows of those, ...): it waits for still event time for {@code (1 +
+     * level / 4)} quiet periods, longer than the level before needs to close its windows by quiet
+     * time and send them (see the class comment).
      */
-    private static <IN> QuietClosingWindowOperator.Builder<String, IN> downstream(
+    private static <IN> QuietClosingWindowOperator.Builder<String, IN> behind(
+            int level,
             KeyedStream<IN, String> input,
             WindowAssigner<? super IN, TimeWindow> assigner,
             TelemetryWindowsConfig config) {
         Duration quiet = config.quietClose();
         return QuietClosingWindowOperator.windows(input, assigner)
-                .quietClose(quiet, quiet.dividedBy(4));
+                .quietClose(quiet.plus(quiet.multipliedBy(level).dividedBy(4)), quiet.dividedBy(8));
     }
 
-    /** GPU rows, plus node and cluster rollups of the same windows. */
+    /**
+     * GPU rows, plus node and cluster rollups of the same windows, which are {@code level} window
+     * operators behind the readings.
+     */
     private static DataStream<GpuMetrics> withRollups(
             DataStream<GpuWindowAccumulator> gpuWindows,
+            int level,
             String size,
             TelemetryWindowsConfig config) {
         boolean quantiles = config.quantiles();
@@ -203,7 +211,8 @@ public final class TelemetryWindows {
         // The GPU windows carry timestamp end - 1, so a tumbling window of the slide (1 minute)
         // groups exactly the GPU windows that share their bounds.
         SingleOutputStreamOperator<RollupAccumulator> nodes =
-                downstream(
+                behind(
+                                level + 1,
                                 gpuWindows.keyBy(
                                         acc -> acc.region + '/' + acc.cluster + '/' + acc.node,
                                         Types.STRING),
@@ -218,7 +227,8 @@ public final class TelemetryWindows {
                         .uid("telemetry-node-rollup-" + size)
                         .name("telemetry: node rollup " + size);
         SingleOutputStreamOperator<RollupAccumulator> clusters =
-                downstream(
+                behind(
+                                level + 2,
                                 nodes.keyBy(acc -> acc.region + '/' + acc.cluster, Types.STRING),
                                 TumblingEventTimeWindows.of(ONE_MINUTE),
                                 config)
