@@ -9,26 +9,17 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.operators.testing.CapturedMetrics;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.clusterframework.types.ResourceID;
-import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
-import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
-import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -81,7 +72,7 @@ class QualityGateTest {
                 action: DLQ
             """;
 
-    private final Map<String, Counter> metrics = new HashMap<>();
+    private CapturedMetrics metrics;
     private OneInputStreamOperatorTestHarness<GpuSample, GpuSample> harness;
 
     @AfterEach
@@ -289,7 +280,7 @@ class QualityGateTest {
         assertThat(metric("busy", "failed")).isEqualTo(1);
         assertThat(metric("busy", "passed")).isEqualTo(3);
         assertThat(metric("not_in_future", "passed")).isEqualTo(4);
-        assertThat(metrics).doesNotContainKey("quality.busy.tagged");
+        assertThat(metrics.keys()).doesNotContain("quality.busy.tagged");
         assertThat(values(harness.getSideOutput(QualityGate.VERDICTS)))
                 .containsExactly(0L, 1L << 4, 1L << 2, 1L);
     }
@@ -363,37 +354,18 @@ class QualityGateTest {
     }
 
     private void open(QualityGate<GpuSample> gate) throws Exception {
-        TestingMetricRegistry registry =
-                TestingMetricRegistry.builder()
-                        .setRegisterConsumer(
-                                (metric, name, group) -> {
-                                    String[] scope = group.getScopeComponents();
-                                    String key =
-                                            scope[scope.length - 2]
-                                                    + "."
-                                                    + scope[scope.length - 1]
-                                                    + "."
-                                                    + name;
-                                    if (metric instanceof Counter counter) {
-                                        metrics.put(key, counter);
-                                    }
-                                })
-                        .build();
-        TaskMetricGroup task =
-                TaskManagerMetricGroup.createTaskManagerMetricGroup(
-                                registry, "localhost", ResourceID.generate())
-                        .addJob(new JobID(), "quality")
-                        .addTask(ExecutionAttemptID.randomId(), "gate");
-        MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(task).build();
-        harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(gate), env);
+        metrics = new CapturedMetrics("quality", "gate");
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(gate), metrics.environment());
         harness.setProcessingTime(NOW.toEpochMilli());
         harness.open();
     }
 
     private long metric(String rule, String name) {
-        Counter counter = metrics.get("quality." + rule + "." + name);
+        Counter counter = metrics.counter("quality." + rule + "." + name);
         assertThat(counter)
-                .as("metric quality.%s.%s in %s", rule, name, metrics.keySet())
+                .as("metric quality.%s.%s in %s", rule, name, metrics.keys())
                 .isNotNull();
         return counter.getCount();
     }

@@ -53,13 +53,11 @@ public final class GpuWindowAccumulatorTypeInfo
     }
 
     /**
-     * Writes the accumulator's fields in declaration order, nullable ones behind a flag, and {@link
-     * GpuWindowAccumulator#closedByQuietTime} last.
+     * What the serializers of both layouts share: copies, and the fields of the first layout, in
+     * declaration order, nullable ones behind a flag.
      */
-    public static final class Serializer extends TypeSerializerSingleton<GpuWindowAccumulator> {
+    abstract static class LayoutSerializer extends TypeSerializerSingleton<GpuWindowAccumulator> {
         private static final long serialVersionUID = 1L;
-
-        public static final Serializer INSTANCE = new Serializer();
 
         @Override
         public boolean isImmutableType() {
@@ -124,19 +122,6 @@ public final class GpuWindowAccumulatorTypeInfo
         }
 
         @Override
-        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
-            write(acc, out);
-            out.writeBoolean(acc.closedByQuietTime);
-        }
-
-        @Override
-        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
-            GpuWindowAccumulator acc = read(in);
-            acc.closedByQuietTime = in.readBoolean();
-            return acc;
-        }
-
-        @Override
         public GpuWindowAccumulator deserialize(GpuWindowAccumulator reuse, DataInputView in)
                 throws IOException {
             return deserialize(in);
@@ -148,7 +133,7 @@ public final class GpuWindowAccumulatorTypeInfo
         }
 
         /** The fields of the first layout, which every layout starts with. */
-        private static void write(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+        static void write(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
             out.writeLong(acc.windowStart);
             out.writeLong(acc.windowEnd);
             StringValue.writeString(acc.region, out);
@@ -181,7 +166,7 @@ public final class GpuWindowAccumulatorTypeInfo
             writeNullable(acc.xids, IntPrimitiveArraySerializer.INSTANCE, out);
         }
 
-        private static GpuWindowAccumulator read(DataInputView in) throws IOException {
+        static GpuWindowAccumulator read(DataInputView in) throws IOException {
             GpuWindowAccumulator acc = new GpuWindowAccumulator();
             acc.windowStart = in.readLong();
             acc.windowEnd = in.readLong();
@@ -258,6 +243,29 @@ public final class GpuWindowAccumulatorTypeInfo
                 throws IOException {
             return in.readBoolean() ? serializer.deserialize(in) : null;
         }
+    }
+
+    /**
+     * Writes the accumulator's fields in declaration order, nullable ones behind a flag, and {@link
+     * GpuWindowAccumulator#closedByQuietTime} last.
+     */
+    public static final class Serializer extends LayoutSerializer {
+        private static final long serialVersionUID = 1L;
+
+        public static final Serializer INSTANCE = new Serializer();
+
+        @Override
+        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+            write(acc, out);
+            out.writeBoolean(acc.closedByQuietTime);
+        }
+
+        @Override
+        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
+            GpuWindowAccumulator acc = read(in);
+            acc.closedByQuietTime = in.readBoolean();
+            return acc;
+        }
 
         @Override
         public TypeSerializerSnapshot<GpuWindowAccumulator> snapshotConfiguration() {
@@ -269,56 +277,19 @@ public final class GpuWindowAccumulatorTypeInfo
      * Reads and writes the first layout of {@link Serializer}, without {@link
      * GpuWindowAccumulator#closedByQuietTime}: restores state written before it existed.
      */
-    public static final class LegacySerializer
-            extends TypeSerializerSingleton<GpuWindowAccumulator> {
+    public static final class LegacySerializer extends LayoutSerializer {
         private static final long serialVersionUID = 1L;
 
         public static final LegacySerializer INSTANCE = new LegacySerializer();
 
         @Override
-        public boolean isImmutableType() {
-            return false;
-        }
-
-        @Override
-        public GpuWindowAccumulator createInstance() {
-            return new GpuWindowAccumulator();
-        }
-
-        @Override
-        public GpuWindowAccumulator copy(GpuWindowAccumulator from) {
-            return Serializer.INSTANCE.copy(from);
-        }
-
-        @Override
-        public GpuWindowAccumulator copy(GpuWindowAccumulator from, GpuWindowAccumulator reuse) {
-            return copy(from);
-        }
-
-        @Override
-        public int getLength() {
-            return -1;
-        }
-
-        @Override
         public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
-            Serializer.write(acc, out);
+            write(acc, out);
         }
 
         @Override
         public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
-            return Serializer.read(in);
-        }
-
-        @Override
-        public GpuWindowAccumulator deserialize(GpuWindowAccumulator reuse, DataInputView in)
-                throws IOException {
-            return deserialize(in);
-        }
-
-        @Override
-        public void copy(DataInputView source, DataOutputView target) throws IOException {
-            serialize(deserialize(source), target);
+            return read(in);
         }
 
         @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.testing.CapturedMetrics;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +39,7 @@ class GpuWindowHarnessTest {
     private static <IN>
             KeyedOneInputStreamOperatorTestHarness<String, IN, GpuWindowAccumulator> windowHarness(
                     TelemetryWindowsConfig config, KeySelector<IN, String> key) throws Exception {
-        return windowHarness(config, key, new CapturedMetrics("gpu windows"), null);
+        return windowHarness(config, key, new CapturedMetrics("telemetry", "gpu windows"), null);
     }
 
     /**
@@ -86,6 +87,13 @@ class GpuWindowHarnessTest {
     private static OneInputStreamOperatorTestHarness<GpuSample, GpuWindowAccumulator>
             preAggregatorHarness() throws Exception {
         return preAggregatorHarness(Duration.ZERO);
+    }
+
+    /** The keyed window behind the pre-aggregator, with the default settings. */
+    private static KeyedOneInputStreamOperatorTestHarness<
+                    String, GpuWindowAccumulator, GpuWindowAccumulator>
+            mergingWindowHarness() throws Exception {
+        return windowHarness(TelemetryWindowsConfig.defaults(), acc -> acc.gpuUuid);
     }
 
     /** The pre-aggregator, sending its partials after {@code stallFlush} of still event time. */
@@ -185,10 +193,7 @@ class GpuWindowHarnessTest {
         first.stamp("gpu-a", T0, T0 + MINUTE);
         second.stamp("gpu-a", T0, T0 + MINUTE);
 
-        try (var h =
-                windowHarness(
-                        TelemetryWindowsConfig.defaults(),
-                        (GpuWindowAccumulator acc) -> acc.gpuUuid)) {
+        try (var h = mergingWindowHarness()) {
             h.processElement(first, T0 + MINUTE - 1);
             h.processElement(second, T0 + MINUTE - 1);
             assertThat(h.numKeyedStateEntries()).isGreaterThan(0);
@@ -241,7 +246,7 @@ class GpuWindowHarnessTest {
     @Test
     void aQuietInputClosesItsOpenWindowsMarkedAndTheWatermarkNeverFiresThemAgain()
             throws Exception {
-        CapturedMetrics metrics = new CapturedMetrics("gpu windows");
+        CapturedMetrics metrics = new CapturedMetrics("telemetry", "gpu windows");
         try (var h =
                 windowHarness(
                         TelemetryWindowsConfig.defaults(),
@@ -283,10 +288,7 @@ class GpuWindowHarnessTest {
 
     @Test
     void whileEventTimeMovesTheWatermarkClosesWindowsNoMatterHowLongItTakes() throws Exception {
-        try (var h =
-                windowHarness(
-                        TelemetryWindowsConfig.defaults(),
-                        (GpuWindowAccumulator acc) -> acc.gpuUuid)) {
+        try (var h = mergingWindowHarness()) {
             h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
             // Ten quiet periods without input, but event time creeps on (a slow replay).
             for (long t = 30_000; t <= 10 * QUIET; t += 30_000) {
@@ -307,10 +309,7 @@ class GpuWindowHarnessTest {
 
     @Test
     void aWindowThatKeepsGettingInputStaysOpenThoughEventTimeStandsStill() throws Exception {
-        try (var h =
-                windowHarness(
-                        TelemetryWindowsConfig.defaults(),
-                        (GpuWindowAccumulator acc) -> acc.gpuUuid)) {
+        try (var h = mergingWindowHarness()) {
             h.processWatermark(T0 + 30_000);
             h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
             // The watermark is held back elsewhere; gpu-b's partials keep arriving, gpu-a's not.
@@ -377,13 +376,20 @@ class GpuWindowHarnessTest {
             assertThat(h.extractOutputValues()).hasSize(1);
             afterClose = h.snapshot(2, QUIET);
         }
-        try (var h = windowHarness(config, key, new CapturedMetrics("restored"), afterClose)) {
+        try (var h =
+                windowHarness(
+                        config, key, new CapturedMetrics("telemetry", "restored"), afterClose)) {
             h.processWatermark(T0 + MINUTE);
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(h.numKeyedStateEntries()).isZero();
         }
         // Stopped before the close: after the restore the quiet period runs again, then it closes.
-        try (var h = windowHarness(config, key, new CapturedMetrics("restored"), withOpenWindow)) {
+        try (var h =
+                windowHarness(
+                        config,
+                        key,
+                        new CapturedMetrics("telemetry", "restored"),
+                        withOpenWindow)) {
             h.setProcessingTime(QUIET);
             assertThat(h.extractOutputValues())
                     .singleElement()

@@ -3,6 +3,7 @@ package dev.substrate.operators.telemetry.windows;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.testing.CapturedMetrics;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ class LateReadingsCounterTest {
 
     @Test
     void countsEveryLateReadingAndEmitsNothing() throws Exception {
-        CapturedMetrics metrics = new CapturedMetrics("late readings");
+        CapturedMetrics metrics = new CapturedMetrics("telemetry", "late readings");
         try (OneInputStreamOperatorTestHarness<GpuSample, Void> harness =
                 new OneInputStreamOperatorTestHarness<>(
                         new ProcessOperator<>(new LateReadingsCounter()), metrics.environment())) {
