@@ -124,7 +124,8 @@ public record AuditReport(
                                         output.repeats() == 0
                                                 ? ""
                                                 : String.format(
-                                                        " (%,d repeats: this output is at-least-once)",
+                                                        " (%,d repeats: this output is"
+                                                                + " at-least-once)",
                                                         output.repeats())));
     }
 }
