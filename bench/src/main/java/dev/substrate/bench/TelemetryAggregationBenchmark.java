@@ -1,7 +1,9 @@
 package dev.substrate.bench;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
+import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +49,7 @@ import org.apache.flink.util.function.SerializableFunction;
  * <pre>
  *  ours:       generator ─► GpuSample ─► pre-aggregate (chained) ─► keyBy gpu ─► tumbling 1 min, merge ─► checksum
  *  ours-direct: generator ─► GpuSample ─► keyBy gpu ─► tumbling 1 min, BasicGpuStatsAggregator ─► checksum
+ *              (both windows close by quiet time too, as in production: QuietClosingWindowOperator)
  *  SQL:        generator ─► GpuSample ─► Row ─► fromDataStream ─► TUMBLE ... GROUP BY window, gpu ─► checksum
  *  SQL (rows): generator ─► Row (only the aggregated columns) ─► fromDataStream ─► same query ─► checksum
  * </pre>
@@ -196,39 +199,45 @@ public final class TelemetryAggregationBenchmark {
 
     /**
      * Our operator as the telemetry stage runs it: {@link LocalWindowPreAggregator} chained to the
-     * source, then keyBy GPU and a 1-minute tumbling window merging the partials; or, {@code
+     * source (with its stall flush), then keyBy GPU and a 1-minute tumbling {@link
+     * QuietClosingWindowOperator} merging the partials, with the default quiet close; or, {@code
      * direct}, every reading through keyBy into the window's incremental aggregate.
      */
     static Run ours(long count, int gpus, int parallelism, boolean direct) throws Exception {
         StreamExecutionEnvironment env = env(parallelism);
         TypeInformation<BasicGpuStats> type = Types.POJO(BasicGpuStats.class);
         DataStream<GpuSample> samples = samples(env, count, gpus);
+        Duration minute = Duration.ofMinutes(1);
+        Duration quiet = TelemetryWindowsConfig.DEFAULT_QUIET_CLOSE;
         DataStream<BasicGpuStats> windows;
         if (direct) {
             windows =
-                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
-                            .window(TumblingEventTimeWindows.of(Duration.ofMinutes(1)))
+                    QuietClosingWindowOperator.windows(
+                                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING),
+                                    TumblingEventTimeWindows.of(minute))
+                            .quietClose(quiet, quiet)
+                            .lateInputs("readingsTooLateForWindows", reading -> 1L)
                             .aggregate(
-                                    new BasicGpuStatsAggregator(),
-                                    new StampWindow(),
-                                    type,
-                                    type,
-                                    type);
+                                    new BasicGpuStatsAggregator(), new StampWindow(), type, type);
         } else {
-            windows =
+            DataStream<BasicGpuStats> partials =
                     samples.transform(
-                                    "pre-aggregate",
-                                    type,
-                                    new LocalWindowPreAggregator<>(
+                            "pre-aggregate",
+                            type,
+                            new LocalWindowPreAggregator<>(
                                             new BasicGpuStatsAggregator(),
                                             GpuSample::getGpuUuid,
-                                            Duration.ofMinutes(1).toMillis(),
+                                            minute.toMillis(),
                                             new OutputTag<>(
-                                                    "late", new AvroTypeInfo<>(GpuSample.class))))
-                            .keyBy(s -> s.gpuUuid, Types.STRING)
-                            .window(TumblingEventTimeWindows.of(Duration.ofMinutes(1)))
-                            .aggregate(
-                                    new BasicGpuStatsMerger(), new StampWindow(), type, type, type);
+                                                    "late", new AvroTypeInfo<>(GpuSample.class)))
+                                    .withStallFlush(quiet.dividedBy(8)));
+            windows =
+                    QuietClosingWindowOperator.windows(
+                                    partials.keyBy(s -> s.gpuUuid, Types.STRING),
+                                    TumblingEventTimeWindows.of(minute))
+                            .quietClose(quiet, quiet)
+                            .lateInputs("readingsTooLateForWindows", partial -> partial.count)
+                            .aggregate(new BasicGpuStatsMerger(), new StampWindow(), type, type);
         }
         windows.map(new Checksum<>(s -> s.count, s -> s.power.sum), Types.BOOLEAN)
                 .sinkTo(new DiscardingSink<>());

@@ -59,6 +59,21 @@ public final class TelemetryWindowsOptions {
                             "Compute p50/p95/p99 with DDSketch (1% relative accuracy); false leaves"
                                     + " the quantile columns null.");
 
+    public static final ConfigOption<Duration> QUIET_CLOSE =
+            key("telemetry.windows.quiet-close")
+                    .durationType()
+                    .defaultValue(TelemetryWindowsConfig.DEFAULT_QUIET_CLOSE)
+                    .withDescription(
+                            "When event time has stood still and no reading arrived for this long"
+                                    + " (processing time), as when a capture or the whole fleet"
+                                    + " stops, the open windows close without waiting for the"
+                                    + " watermark: their rows say closed_by QUIET_TIME, so the last"
+                                    + " minute is reported. Rollups and 5-minute windows follow,"
+                                    + " all closed within twice this. Readings for a window closed"
+                                    + " this way that arrive later are counted in"
+                                    + " readingsTooLateForWindows (with allowed lateness they"
+                                    + " update the GPU row). 0 closes by the watermark only.");
+
     public static final ConfigOption<String> TOPIC =
             key("telemetry.windows.topic")
                     .stringType()
@@ -75,7 +90,8 @@ public final class TelemetryWindowsOptions {
                 config.get(IDLENESS),
                 config.get(ALLOWED_LATENESS),
                 config.get(MAX_GAP),
-                config.get(QUANTILES));
+                config.get(QUANTILES),
+                config.get(QUIET_CLOSE));
     }
 
     /**

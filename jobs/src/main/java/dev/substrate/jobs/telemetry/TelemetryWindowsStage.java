@@ -33,6 +33,10 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  *                                                      the rows are in gpu_samples all the same
  * </pre>
  *
+ * <p>When the readings stop and event time stands still, the windows close after {@link
+ * TelemetryWindowsOptions#QUIET_CLOSE} anyway, their rows marked {@code closed_by = QUIET_TIME}
+ * (see {@link TelemetryWindows}).
+ *
  * <p>Both tables hold {@link GpuMetrics} rows partitioned by day of {@code window_start} and by
  * {@code cluster}; {@code window_size_s} (60 or 300) and {@code level} tell rows apart, also on the
  * topic, whose key is {@code cluster/node/gpu} (so one entity's rows stay in order). Usage:

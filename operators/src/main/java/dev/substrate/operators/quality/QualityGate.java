@@ -3,6 +3,7 @@ package dev.substrate.operators.quality;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ import org.apache.flink.util.OutputTag;
  * passes every rule sends the cached {@code Long} 0, and only failures touch per-rule counters.
  */
 public final class QualityGate<T extends SpecificRecord>
-        extends ProcessFunction<Sourced<T>, Sourced<T>> implements ResultTypeQueryable<T> {
+        extends ProcessFunction<Sourced<T>, Sourced<T>> implements ResultTypeQueryable<Sourced<T>> {
 
     private static final long serialVersionUID = 1L;
 
@@ -271,10 +272,11 @@ public final class QualityGate<T extends SpecificRecord>
 
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
-    public TypeInformation<T> getProducedType() {
+    public TypeInformation<Sourced<T>> getProducedType() {
         // Generated classes extend SpecificRecordBase, which AvroTypeInfo requires.
-        return (TypeInformation<T>)
-                new AvroTypeInfo(recordClass.asSubclass(SpecificRecordBase.class));
+        return new SourcedTypeInfo<>(
+                (TypeInformation<T>)
+                        new AvroTypeInfo(recordClass.asSubclass(SpecificRecordBase.class)));
     }
 
     /**

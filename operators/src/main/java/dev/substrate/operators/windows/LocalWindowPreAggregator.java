@@ -1,5 +1,6 @@
 package dev.substrate.operators.windows;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -9,6 +10,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -27,6 +29,13 @@ import org.apache.flink.util.OutputTag;
  * a new partial of its window, sent at the next watermark, so a downstream window with the same
  * allowed lateness updates the window it already fired. Partials carry timestamp {@code end - 1}.
  * Inputs need timestamps (assign them before), as any event-time window does.
+ *
+ * <p>With {@link #withStallFlush} the partials are also sent when this subtask's watermark has not
+ * moved for a whole period of processing time: when the input goes quiet, the watermark stops and
+ * the partials would otherwise wait for the next checkpoint (or forever, without checkpoints),
+ * while a downstream {@link QuietClosingWindowOperator} waits for them to close its windows. One
+ * processing-time timer per period runs while partials are held, none otherwise, and none is set
+ * per input.
  */
 public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         extends AbstractStreamOperator<ACC> implements OneInputStreamOperator<IN, ACC> {
@@ -38,6 +47,7 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
     private final long windowMillis;
     private final OutputTag<IN> lateOutput;
     private final long allowedLatenessMillis;
+    private final long stallFlushMillis;
 
     /** Open windows by start, each with its keys' partials; usually one or two windows. */
     private transient Map<Long, Map<String, ACC>> windows;
@@ -48,6 +58,11 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
 
     /** The last watermark received: this subtask's event time. */
     private transient long lastWatermark;
+
+    /** Whether a stall check is scheduled, and the watermark when it was. */
+    private transient boolean stallCheckPending;
+
+    private transient long watermarkAtStallCheck;
 
     /** A pre-aggregator without allowed lateness: behind the watermark is late. */
     public LocalWindowPreAggregator(
@@ -69,6 +84,16 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
             long windowMillis,
             OutputTag<IN> lateOutput,
             long allowedLatenessMillis) {
+        this(aggregate, keySelector, windowMillis, lateOutput, allowedLatenessMillis, 0L);
+    }
+
+    private LocalWindowPreAggregator(
+            AggregateFunction<IN, ACC, ?> aggregate,
+            KeySelector<IN, String> keySelector,
+            long windowMillis,
+            OutputTag<IN> lateOutput,
+            long allowedLatenessMillis,
+            long stallFlushMillis) {
         if (windowMillis <= 0) {
             throw new IllegalArgumentException("window must be positive: " + windowMillis);
         }
@@ -80,7 +105,26 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         this.keySelector = keySelector;
         this.windowMillis = windowMillis;
         this.lateOutput = lateOutput;
+        if (stallFlushMillis < 0) {
+            throw new IllegalArgumentException(
+                    "stall flush period must not be negative: " + stallFlushMillis);
+        }
         this.allowedLatenessMillis = allowedLatenessMillis;
+        this.stallFlushMillis = stallFlushMillis;
+    }
+
+    /**
+     * This pre-aggregator, also sending its partials when the watermark has not moved for {@code
+     * period} (see the class comment); zero never does.
+     */
+    public LocalWindowPreAggregator<IN, ACC> withStallFlush(Duration period) {
+        return new LocalWindowPreAggregator<>(
+                aggregate,
+                keySelector,
+                windowMillis,
+                lateOutput,
+                allowedLatenessMillis,
+                period.toMillis());
     }
 
     @Override
@@ -90,6 +134,7 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         lastStart = Long.MIN_VALUE;
         reuse = new StreamRecord<>(null);
         lastWatermark = Long.MIN_VALUE;
+        stallCheckPending = false;
     }
 
     @Override
@@ -111,7 +156,14 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         if (start == lastStart) {
             window = lastWindow;
         } else {
-            window = windows.computeIfAbsent(start, s -> new HashMap<>());
+            window = windows.get(start);
+            if (window == null) {
+                if (windows.isEmpty()) {
+                    scheduleStallCheck();
+                }
+                window = new HashMap<>();
+                windows.put(start, window);
+            }
             lastStart = start;
             lastWindow = window;
         }
@@ -140,6 +192,29 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
         lastWatermark = mark.getTimestamp();
         flush(mark.getTimestamp());
         super.processWatermark(mark);
+    }
+
+    private void scheduleStallCheck() {
+        if (stallFlushMillis == 0 || stallCheckPending) {
+            return;
+        }
+        stallCheckPending = true;
+        watermarkAtStallCheck = lastWatermark;
+        ProcessingTimeService time = getProcessingTimeService();
+        time.registerTimer(time.getCurrentProcessingTime() + stallFlushMillis, this::checkStall);
+    }
+
+    /** Sends every partial if the watermark stood still since the check was scheduled. */
+    private void checkStall(long time) {
+        stallCheckPending = false;
+        if (windows.isEmpty()) {
+            return;
+        }
+        if (lastWatermark == watermarkAtStallCheck) {
+            flush(Long.MAX_VALUE);
+        } else {
+            scheduleStallCheck();
+        }
     }
 
     @Override

@@ -9,27 +9,19 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.operators.testing.CapturedMetrics;
 import dev.substrate.operators.testing.GovernanceFixtures;
 import dev.substrate.schemas.wire.ReplayHeader;
 import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.clusterframework.types.ResourceID;
-import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
-import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
-import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
-import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -82,7 +74,7 @@ class QualityGateTest {
                 action: DLQ
             """;
 
-    private final Map<String, Counter> metrics = new HashMap<>();
+    private CapturedMetrics metrics;
     private OneInputStreamOperatorTestHarness<Sourced<GpuSample>, Sourced<GpuSample>> harness;
 
     @AfterEach
@@ -300,7 +292,7 @@ class QualityGateTest {
         assertThat(metric("busy", "failed")).isEqualTo(1);
         assertThat(metric("busy", "passed")).isEqualTo(3);
         assertThat(metric("not_in_future", "passed")).isEqualTo(4);
-        assertThat(metrics).doesNotContainKey("quality.busy.tagged");
+        assertThat(metrics.keys()).doesNotContain("quality.busy.tagged");
         assertThat(values(harness.getSideOutput(QualityGate.VERDICTS)))
                 .containsExactly(0L, 1L << 4, 1L << 2, 1L);
     }
@@ -354,7 +346,7 @@ class QualityGateTest {
     void outputAndSideOutputTypesNeedNoKryo() {
         QualityGate<GpuSample> gate = new QualityGate<>(GpuSample.class, rules(), TOPIC);
 
-        assertThat(gate.getProducedType()).isInstanceOf(AvroTypeInfo.class);
+        assertThat(gate.getProducedType()).isInstanceOf(SourcedTypeInfo.class);
         assertThat(QualityGate.DEAD_LETTERS.getTypeInfo()).isInstanceOf(AvroTypeInfo.class);
         assertThat(QualityGate.VERDICTS.getTypeInfo()).isEqualTo(Types.LONG);
         assertThat(TypeInformation.of(QualityCounts.class)).isInstanceOf(PojoTypeInfo.class);
@@ -365,29 +357,10 @@ class QualityGateTest {
     }
 
     private void open(QualityGate<GpuSample> gate) throws Exception {
-        TestingMetricRegistry registry =
-                TestingMetricRegistry.builder()
-                        .setRegisterConsumer(
-                                (metric, name, group) -> {
-                                    String[] scope = group.getScopeComponents();
-                                    String key =
-                                            scope[scope.length - 2]
-                                                    + "."
-                                                    + scope[scope.length - 1]
-                                                    + "."
-                                                    + name;
-                                    if (metric instanceof Counter counter) {
-                                        metrics.put(key, counter);
-                                    }
-                                })
-                        .build();
-        TaskMetricGroup task =
-                TaskManagerMetricGroup.createTaskManagerMetricGroup(
-                                registry, "localhost", ResourceID.generate())
-                        .addJob(new JobID(), "quality")
-                        .addTask(ExecutionAttemptID.randomId(), "gate");
-        MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(task).build();
-        harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(gate), env);
+        metrics = new CapturedMetrics("quality", "gate");
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(gate), metrics.environment());
         harness.setProcessingTime(NOW.toEpochMilli());
         harness.open();
     }
@@ -398,9 +371,9 @@ class QualityGateTest {
     }
 
     private long metric(String rule, String name) {
-        Counter counter = metrics.get("quality." + rule + "." + name);
+        Counter counter = metrics.counter("quality." + rule + "." + name);
         assertThat(counter)
-                .as("metric quality.%s.%s in %s", rule, name, metrics.keySet())
+                .as("metric quality.%s.%s in %s", rule, name, metrics.keys())
                 .isNotNull();
         return counter.getCount();
     }

@@ -2,6 +2,7 @@ package dev.substrate.operators.telemetry.windows;
 
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.MetricsLevel;
+import dev.substrate.events.WindowClosedBy;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,7 @@ public final class GpuMetricsConverter {
         row.setEccCorrectedDelta(acc.eccCorrectedDelta());
         row.setEccUncorrectedDelta(acc.eccUncorrectedDelta());
         row.setXidCodes(toList(acc.xids));
+        row.setClosedBy(closedBy(acc.closedByQuietTime));
         return row;
     }
 
@@ -56,12 +58,17 @@ public final class GpuMetricsConverter {
         row.setEccCorrectedDelta(acc.eccCorrectedDelta);
         row.setEccUncorrectedDelta(acc.eccUncorrectedDelta);
         row.setXidCodes(toList(acc.xids));
+        row.setClosedBy(closedBy(acc.closedByQuietTime));
         return row;
     }
 
     /** The column of a reason's time share, e.g. {@code sw_power_cap_fraction}. */
     public static String fractionColumn(ClockEventReason reason) {
         return reason.name().toLowerCase(Locale.ROOT) + "_fraction";
+    }
+
+    private static WindowClosedBy closedBy(boolean quiet) {
+        return quiet ? WindowClosedBy.QUIET_TIME : WindowClosedBy.WATERMARK;
     }
 
     private static GpuMetrics base(long start, long end, MetricsLevel level) {

@@ -34,6 +34,13 @@ public class GpuWindowAccumulator implements WindowPartial {
     public long windowStart;
     public long windowEnd;
 
+    /**
+     * Stamped when the window fires: true when it closed by quiet time, before the watermark
+     * reached its end (see {@code QuietClosingWindowOperator}). Not part of the aggregate: merging
+     * leaves it alone.
+     */
+    public boolean closedByQuietTime;
+
     @Nullable public String region;
     @Nullable public String cluster;
     @Nullable public String node;

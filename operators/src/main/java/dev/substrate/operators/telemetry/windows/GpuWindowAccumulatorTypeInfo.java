@@ -6,7 +6,6 @@ import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -29,8 +28,9 @@ import org.apache.flink.types.StringValue;
  * deserialization then overwrote (docs/BENCHMARKS.md). This serializer writes the fields in a fixed
  * order and builds each object once.
  *
- * <p>State written by the POJO serializer (before this class existed) is migrated on restore: the
- * snapshot declares it compatible after migration.
+ * <p>State written by the POJO serializer (before this class existed), or by this serializer before
+ * {@link GpuWindowAccumulator#closedByQuietTime} existed, is migrated on restore: the snapshot
+ * declares it compatible after migration and restores a reader of the old layout.
  */
 public final class GpuWindowAccumulatorTypeInfo
         extends OwnSerializerTypeInfo<GpuWindowAccumulator> {
@@ -52,11 +52,12 @@ public final class GpuWindowAccumulatorTypeInfo
         }
     }
 
-    /** Writes the accumulator's fields in declaration order; nullable ones behind a flag. */
-    public static final class Serializer extends TypeSerializerSingleton<GpuWindowAccumulator> {
+    /**
+     * What the serializers of both layouts share: copies, and the fields of the first layout, in
+     * declaration order, nullable ones behind a flag.
+     */
+    abstract static class LayoutSerializer extends TypeSerializerSingleton<GpuWindowAccumulator> {
         private static final long serialVersionUID = 1L;
-
-        public static final Serializer INSTANCE = new Serializer();
 
         @Override
         public boolean isImmutableType() {
@@ -101,6 +102,7 @@ public final class GpuWindowAccumulatorTypeInfo
             to.eccUncorrectedMin = from.eccUncorrectedMin;
             to.eccUncorrectedMax = from.eccUncorrectedMax;
             to.xids = from.xids == null ? null : from.xids.clone();
+            to.closedByQuietTime = from.closedByQuietTime;
             return to;
         }
 
@@ -120,7 +122,18 @@ public final class GpuWindowAccumulatorTypeInfo
         }
 
         @Override
-        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+        public GpuWindowAccumulator deserialize(GpuWindowAccumulator reuse, DataInputView in)
+                throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView source, DataOutputView target) throws IOException {
+            serialize(deserialize(source), target);
+        }
+
+        /** The fields of the first layout, which every layout starts with. */
+        static void write(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
             out.writeLong(acc.windowStart);
             out.writeLong(acc.windowEnd);
             StringValue.writeString(acc.region, out);
@@ -153,8 +166,7 @@ public final class GpuWindowAccumulatorTypeInfo
             writeNullable(acc.xids, IntPrimitiveArraySerializer.INSTANCE, out);
         }
 
-        @Override
-        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
+        static GpuWindowAccumulator read(DataInputView in) throws IOException {
             GpuWindowAccumulator acc = new GpuWindowAccumulator();
             acc.windowStart = in.readLong();
             acc.windowEnd = in.readLong();
@@ -187,17 +199,6 @@ public final class GpuWindowAccumulatorTypeInfo
             acc.eccUncorrectedMax = in.readLong();
             acc.xids = readNullable(IntPrimitiveArraySerializer.INSTANCE, in);
             return acc;
-        }
-
-        @Override
-        public GpuWindowAccumulator deserialize(GpuWindowAccumulator reuse, DataInputView in)
-                throws IOException {
-            return deserialize(in);
-        }
-
-        @Override
-        public void copy(DataInputView source, DataOutputView target) throws IOException {
-            serialize(deserialize(source), target);
         }
 
         private static void writeStats(@Nullable MetricStats stats, DataOutputView out)
@@ -242,6 +243,29 @@ public final class GpuWindowAccumulatorTypeInfo
                 throws IOException {
             return in.readBoolean() ? serializer.deserialize(in) : null;
         }
+    }
+
+    /**
+     * Writes the accumulator's fields in declaration order, nullable ones behind a flag, and {@link
+     * GpuWindowAccumulator#closedByQuietTime} last.
+     */
+    public static final class Serializer extends LayoutSerializer {
+        private static final long serialVersionUID = 1L;
+
+        public static final Serializer INSTANCE = new Serializer();
+
+        @Override
+        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+            write(acc, out);
+            out.writeBoolean(acc.closedByQuietTime);
+        }
+
+        @Override
+        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
+            GpuWindowAccumulator acc = read(in);
+            acc.closedByQuietTime = in.readBoolean();
+            return acc;
+        }
 
         @Override
         public TypeSerializerSnapshot<GpuWindowAccumulator> snapshotConfiguration() {
@@ -250,12 +274,73 @@ public final class GpuWindowAccumulatorTypeInfo
     }
 
     /**
-     * Savepoint compatibility of {@link Serializer}: version 1, the field order above. State that
-     * Flink's POJO serializer wrote is read with it and rewritten with this one.
+     * Reads and writes the first layout of {@link Serializer}, without {@link
+     * GpuWindowAccumulator#closedByQuietTime}: restores state written before it existed.
      */
-    public static final class Snapshot extends SimpleTypeSerializerSnapshot<GpuWindowAccumulator> {
-        public Snapshot() {
-            super(() -> Serializer.INSTANCE);
+    public static final class LegacySerializer extends LayoutSerializer {
+        private static final long serialVersionUID = 1L;
+
+        public static final LegacySerializer INSTANCE = new LegacySerializer();
+
+        @Override
+        public void serialize(GpuWindowAccumulator acc, DataOutputView out) throws IOException {
+            write(acc, out);
+        }
+
+        @Override
+        public GpuWindowAccumulator deserialize(DataInputView in) throws IOException {
+            return read(in);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<GpuWindowAccumulator> snapshotConfiguration() {
+            // Only ever restored from old snapshots; never the serializer of new state.
+            throw new UnsupportedOperationException(
+                    "The legacy layout of GpuWindowAccumulator is read only while migrating");
+        }
+    }
+
+    /**
+     * Savepoint compatibility of {@link Serializer}. Version 4 is the current layout; versions 2
+     * and 3 are the snapshots this class wrote as a {@code SimpleTypeSerializerSnapshot}, of the
+     * layout without {@link GpuWindowAccumulator#closedByQuietTime}: their state is read with
+     * {@link LegacySerializer} and rewritten. State that Flink's POJO serializer wrote is migrated
+     * too.
+     */
+    public static final class Snapshot implements TypeSerializerSnapshot<GpuWindowAccumulator> {
+        private static final int VERSION = 4;
+
+        private int readVersion = VERSION;
+
+        public Snapshot() {}
+
+        @Override
+        public int getCurrentVersion() {
+            return VERSION;
+        }
+
+        @Override
+        public void writeSnapshot(DataOutputView out) {
+            // The layout is all there is to the serializer: the version says it.
+        }
+
+        @Override
+        public void readSnapshot(int version, DataInputView in, ClassLoader classLoader)
+                throws IOException {
+            switch (version) {
+                case 2 -> in.readUTF(); // SimpleTypeSerializerSnapshot's old serializer class name
+                case 3, VERSION -> {}
+                default ->
+                        throw new IOException(
+                                "Unknown GpuWindowAccumulator serializer snapshot version "
+                                        + version);
+            }
+            readVersion = version;
+        }
+
+        @Override
+        public TypeSerializer<GpuWindowAccumulator> restoreSerializer() {
+            return readVersion == VERSION ? Serializer.INSTANCE : LegacySerializer.INSTANCE;
         }
 
         @Override
@@ -264,7 +349,12 @@ public final class GpuWindowAccumulatorTypeInfo
             if (oldSerializerSnapshot instanceof PojoSerializerSnapshot) {
                 return TypeSerializerSchemaCompatibility.compatibleAfterMigration();
             }
-            return super.resolveSchemaCompatibility(oldSerializerSnapshot);
+            if (oldSerializerSnapshot instanceof Snapshot old) {
+                return old.readVersion == VERSION
+                        ? TypeSerializerSchemaCompatibility.compatibleAsIs()
+                        : TypeSerializerSchemaCompatibility.compatibleAfterMigration();
+            }
+            return TypeSerializerSchemaCompatibility.incompatible();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.substrate.operators.telemetry.windows;
 
+import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -14,7 +15,9 @@ import org.apache.flink.util.OutputTag;
  *
  * <p>The first firing goes to the main output. A window that fires again because a late reading
  * arrived within the allowed lateness emits the updated aggregate to {@link #UPDATES} instead, so
- * that rollups and longer windows built from the main output count each GPU window once.
+ * that rollups and longer windows built from the main output count each GPU window once. A window
+ * fired before the watermark reached its end closed by quiet time, and says so ({@link
+ * GpuWindowAccumulator#closedByQuietTime}).
  */
 public class GpuWindowBoundsFunction
         extends ProcessWindowFunction<
@@ -39,9 +42,12 @@ public class GpuWindowBoundsFunction
         TimeWindow window = context.window();
         ValueState<Boolean> firedBefore = context.windowState().getState(fired);
         boolean update = firedBefore.value() != null;
+        boolean quiet =
+                QuietClosingWindowOperator.closedByQuietTime(context.currentWatermark(), window);
         for (GpuWindowAccumulator acc : aggregates) {
             acc.windowStart = window.getStart();
             acc.windowEnd = window.getEnd();
+            acc.closedByQuietTime = quiet;
             if (update) {
                 context.output(UPDATES, acc);
             } else {

@@ -16,6 +16,9 @@ public class RollupAccumulator {
     public long windowStart;
     public long windowEnd;
 
+    /** Stamped when the rollup window fires: true when it closed by quiet time. */
+    public boolean closedByQuietTime;
+
     @Nullable public String region;
     @Nullable public String cluster;
 

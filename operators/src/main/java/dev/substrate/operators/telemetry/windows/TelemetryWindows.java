@@ -4,15 +4,19 @@ import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.MetricsLevel;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
+import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -36,6 +40,27 @@ import org.apache.flink.util.OutputTag;
  * lateness the local phase is skipped (see {@link #gpuWindows}); a rollup window and the 5-minute
  * windows count each GPU window once, at its first firing, and re-firings caused by allowed
  * lateness update only the GPU rows of the 1-minute output.
+ *
+ * <p><b>A source that goes quiet still reports.</b> An idle input stops holding the watermark back
+ * but does not move it on, so when a capture or the whole fleet stops, the windows holding its last
+ * readings would never fire. Every window operator here is a {@link QuietClosingWindowOperator}: a
+ * 1-minute GPU window closes, marked {@code closed_by = QUIET_TIME}, once event time has stood
+ * still for {@link TelemetryWindowsConfig#quietClose() q} of processing time and the window got
+ * nothing for q (the pre-aggregation sends its partials as soon as the watermark stops, {@link
+ * LocalWindowPreAggregator#withStallFlush}, within q/8). The levels behind wait longer, so that the
+ * level before has closed and its windows have arrived when they close: the 5-minute GPU windows
+ * and the 1-minute node rollups after 1.5 q of still event time, the 5-minute node and 1-minute
+ * cluster rollups after 1.75 q, the 5-minute cluster rollups after 2 q (and each a q/8 after its
+ * own last input). So every window holding readings is emitted once, with all of them, at every
+ * level. While any input keeps event time moving, only the watermark closes windows (a GPU that
+ * went silent among reporting ones included).
+ *
+ * <p>A reading that arrives after its window was closed by quiet time is counted in {@link
+ * LateReadingsCounter#METRIC} (in the metric group of the window operator it missed, once per
+ * window it missed) and is in {@code gpu_samples} like any other; with allowed lateness it updates
+ * the GPU row instead ({@link GpuWindowBoundsFunction#UPDATES}), as a late reading does after a
+ * watermark close. A window closed by quiet time never fires again when the watermark passes it
+ * later; its state is cleared then.
  */
 public final class TelemetryWindows {
 
@@ -65,12 +90,15 @@ public final class TelemetryWindows {
         SingleOutputStreamOperator<GpuWindowAccumulator> gpu1m = gpuWindows.windows();
 
         SingleOutputStreamOperator<GpuWindowAccumulator> gpu5m =
-                gpu1m.keyBy(acc -> acc.gpuUuid, Types.STRING)
-                        .window(SlidingEventTimeWindows.of(FIVE_MINUTES, ONE_MINUTE))
+                behind(
+                                2,
+                                gpu1m.keyBy(acc -> acc.gpuUuid, Types.STRING),
+                                SlidingEventTimeWindows.of(FIVE_MINUTES, ONE_MINUTE),
+                                config)
+                        .lateInputs(LateReadingsCounter.METRIC, acc -> acc.sampleCount)
                         .aggregate(
                                 new GpuWindowMerger(quantiles, maxGap),
                                 new GpuWindowBoundsFunction(),
-                                gpuType,
                                 gpuType,
                                 gpuType)
                         .uid("telemetry-gpu-window-5m")
@@ -82,8 +110,8 @@ public final class TelemetryWindows {
                         .uid("telemetry-gpu-metrics-1m-updates")
                         .name("telemetry: late updates of GPU windows 1 min");
 
-        DataStream<GpuMetrics> oneMinute = withRollups(gpu1m, "1m", quantiles).union(updates);
-        DataStream<GpuMetrics> fiveMinutes = withRollups(gpu5m, "5m", quantiles);
+        DataStream<GpuMetrics> oneMinute = withRollups(gpu1m, 1, "1m", config).union(updates);
+        DataStream<GpuMetrics> fiveMinutes = withRollups(gpu5m, 2, "5m", config);
         return new Output(oneMinute, fiveMinutes, gpuWindows.lateSamples());
     }
 
@@ -92,24 +120,28 @@ public final class TelemetryWindows {
      * aggregated in two phases: {@link LocalWindowPreAggregator} chained to the input sends one
      * partial per GPU and window, and a keyed window merges the partials ({@link GpuWindowMerger}).
      * With allowed lateness, every reading goes to the keyed window, which re-fires updated windows
-     * to {@link GpuWindowBoundsFunction#UPDATES}.
+     * to {@link GpuWindowBoundsFunction#UPDATES}. Either way the windows close by quiet time too
+     * (see the class comment).
      */
     public static GpuWindows gpuWindows(
             DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
         TypeInformation<GpuWindowAccumulator> gpuType = gpuWindowType();
         boolean quantiles = config.quantiles();
         long maxGap = config.maxGap().toMillis();
+        Duration quiet = config.quietClose();
         if (!config.allowedLateness().isZero()) {
             // Late readings must reach the keyed window to update it: no local pre-aggregation.
             SingleOutputStreamOperator<GpuWindowAccumulator> windows =
-                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
-                            .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                    QuietClosingWindowOperator.windows(
+                                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING),
+                                    TumblingEventTimeWindows.of(ONE_MINUTE))
+                            .quietClose(quiet, quiet)
                             .allowedLateness(config.allowedLateness())
-                            .sideOutputLateData(LATE_SAMPLES)
+                            .lateOutput(LATE_SAMPLES)
+                            .lateInputs(LateReadingsCounter.METRIC, reading -> 1L)
                             .aggregate(
                                     new GpuWindowAggregator(quantiles, maxGap),
                                     new GpuWindowBoundsFunction(),
-                                    gpuType,
                                     gpuType,
                                     gpuType)
                             .uid("telemetry-gpu-window-1m-lateness")
@@ -121,18 +153,21 @@ public final class TelemetryWindows {
                                 "telemetry: GPU pre-aggregation 1 min",
                                 gpuType,
                                 new LocalWindowPreAggregator<>(
-                                        new GpuWindowAggregator(quantiles, maxGap),
-                                        GpuSample::getGpuUuid,
-                                        ONE_MINUTE.toMillis(),
-                                        LATE_SAMPLES))
+                                                new GpuWindowAggregator(quantiles, maxGap),
+                                                GpuSample::getGpuUuid,
+                                                ONE_MINUTE.toMillis(),
+                                                LATE_SAMPLES)
+                                        .withStallFlush(quiet.dividedBy(16)))
                         .uid("telemetry-gpu-preaggregate-1m");
         SingleOutputStreamOperator<GpuWindowAccumulator> windows =
-                partials.keyBy(acc -> acc.gpuUuid, Types.STRING)
-                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
+                QuietClosingWindowOperator.windows(
+                                partials.keyBy(acc -> acc.gpuUuid, Types.STRING),
+                                TumblingEventTimeWindows.of(ONE_MINUTE))
+                        .quietClose(quiet, quiet)
+                        .lateInputs(LateReadingsCounter.METRIC, acc -> acc.sampleCount)
                         .aggregate(
                                 new GpuWindowMerger(quantiles, maxGap),
                                 new GpuWindowBoundsFunction(),
-                                gpuType,
                                 gpuType,
                                 gpuType)
                         .uid("telemetry-gpu-window-1m")
@@ -140,9 +175,32 @@ public final class TelemetryWindows {
         return new GpuWindows(windows, partials.getSideOutput(LATE_SAMPLES));
     }
 
-    /** GPU rows, plus node and cluster rollups of the same windows. */
+    /**
+     * A window {@code level} window operators behind the readings (2 for windows of the 1-minute
+     * GPU windows, 3 for windows of those, ...): it waits for still event time for {@code (1 +
+     * level / 4)} quiet periods, longer than the level before needs to close its windows by quiet
+     * time and send them (see the class comment).
+     */
+    private static <IN> QuietClosingWindowOperator.Builder<String, IN> behind(
+            int level,
+            KeyedStream<IN, String> input,
+            WindowAssigner<? super IN, TimeWindow> assigner,
+            TelemetryWindowsConfig config) {
+        Duration quiet = config.quietClose();
+        return QuietClosingWindowOperator.windows(input, assigner)
+                .quietClose(quiet.plus(quiet.multipliedBy(level).dividedBy(4)), quiet.dividedBy(8));
+    }
+
+    /**
+     * GPU rows, plus node and cluster rollups of the same windows, which are {@code level} window
+     * operators behind the readings.
+     */
     private static DataStream<GpuMetrics> withRollups(
-            DataStream<GpuWindowAccumulator> gpuWindows, String size, boolean quantiles) {
+            DataStream<GpuWindowAccumulator> gpuWindows,
+            int level,
+            String size,
+            TelemetryWindowsConfig config) {
+        boolean quantiles = config.quantiles();
         TypeInformation<RollupAccumulator> rollupType = rollupType();
         DataStream<GpuMetrics> gpuRows =
                 gpuWindows
@@ -153,16 +211,33 @@ public final class TelemetryWindows {
         // The GPU windows carry timestamp end - 1, so a tumbling window of the slide (1 minute)
         // groups exactly the GPU windows that share their bounds.
         SingleOutputStreamOperator<RollupAccumulator> nodes =
-                gpuWindows
-                        .keyBy(acc -> acc.region + '/' + acc.cluster + '/' + acc.node, Types.STRING)
-                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
-                        .aggregate(new NodeRollupAggregator(quantiles), rollupType, rollupType)
+                behind(
+                                level + 1,
+                                gpuWindows.keyBy(
+                                        acc -> acc.region + '/' + acc.cluster + '/' + acc.node,
+                                        Types.STRING),
+                                TumblingEventTimeWindows.of(ONE_MINUTE),
+                                config)
+                        .lateInputs(LateReadingsCounter.METRIC, gpu -> gpu.sampleCount)
+                        .aggregate(
+                                new NodeRollupAggregator(quantiles),
+                                new RollupBoundsFunction(),
+                                rollupType,
+                                rollupType)
                         .uid("telemetry-node-rollup-" + size)
                         .name("telemetry: node rollup " + size);
         SingleOutputStreamOperator<RollupAccumulator> clusters =
-                nodes.keyBy(acc -> acc.region + '/' + acc.cluster, Types.STRING)
-                        .window(TumblingEventTimeWindows.of(ONE_MINUTE))
-                        .aggregate(new ClusterRollupAggregator(quantiles), rollupType, rollupType)
+                behind(
+                                level + 2,
+                                nodes.keyBy(acc -> acc.region + '/' + acc.cluster, Types.STRING),
+                                TumblingEventTimeWindows.of(ONE_MINUTE),
+                                config)
+                        .lateInputs(LateReadingsCounter.METRIC, node -> node.sampleCount)
+                        .aggregate(
+                                new ClusterRollupAggregator(quantiles),
+                                new RollupBoundsFunction(),
+                                rollupType,
+                                rollupType)
                         .uid("telemetry-cluster-rollup-" + size)
                         .name("telemetry: cluster rollup " + size);
 

@@ -15,29 +15,51 @@ import java.util.Objects;
  * @param maxGap intervals between two readings of a GPU longer than this are gaps: not integrated
  *     into energy or clock-event time
  * @param quantiles whether to compute p50/p95/p99 (DDSketch, 1% relative accuracy)
+ * @param quietClose once event time has stood still and the readings have stopped for this long
+ *     (processing time), open windows close without waiting for the watermark, marked as closed by
+ *     quiet time; zero closes by the watermark only (see {@link TelemetryWindows})
  */
 public record TelemetryWindowsConfig(
         Duration outOfOrderness,
         Duration idleness,
         Duration allowedLateness,
         Duration maxGap,
-        boolean quantiles)
+        boolean quantiles,
+        Duration quietClose)
         implements Serializable {
+
+    /** The default quiet close: two minutes, longer than a minute window plus its delays. */
+    public static final Duration DEFAULT_QUIET_CLOSE = Duration.ofMinutes(2);
 
     public TelemetryWindowsConfig {
         Objects.requireNonNull(outOfOrderness, "outOfOrderness");
         Objects.requireNonNull(idleness, "idleness");
         Objects.requireNonNull(allowedLateness, "allowedLateness");
         Objects.requireNonNull(maxGap, "maxGap");
+        Objects.requireNonNull(quietClose, "quietClose");
         if (maxGap.isNegative() || maxGap.isZero()) {
             throw new IllegalArgumentException("maxGap must be positive, got " + maxGap);
         }
+        if (quietClose.isNegative()) {
+            throw new IllegalArgumentException(
+                    "quietClose must not be negative (zero disables it), got " + quietClose);
+        }
+    }
+
+    /** Settings with the {@link #DEFAULT_QUIET_CLOSE default quiet close}. */
+    public TelemetryWindowsConfig(
+            Duration outOfOrderness,
+            Duration idleness,
+            Duration allowedLateness,
+            Duration maxGap,
+            boolean quantiles) {
+        this(outOfOrderness, idleness, allowedLateness, maxGap, quantiles, DEFAULT_QUIET_CLOSE);
     }
 
     /**
      * Defaults for nvidia-smi (sub-second) and DCGM (15–30 s) sampling: 10 s out of order, 30 s
      * idleness, no allowed lateness (late readings go to the late output), 60 s maximum gap,
-     * quantiles on.
+     * quantiles on, windows closed after 2 minutes of quiet.
      */
     public static TelemetryWindowsConfig defaults() {
         return new TelemetryWindowsConfig(
@@ -49,10 +71,17 @@ public record TelemetryWindowsConfig(
     }
 
     public TelemetryWindowsConfig withAllowedLateness(Duration lateness) {
-        return new TelemetryWindowsConfig(outOfOrderness, idleness, lateness, maxGap, quantiles);
+        return new TelemetryWindowsConfig(
+                outOfOrderness, idleness, lateness, maxGap, quantiles, quietClose);
     }
 
     public TelemetryWindowsConfig withOutOfOrderness(Duration delay) {
-        return new TelemetryWindowsConfig(delay, idleness, allowedLateness, maxGap, quantiles);
+        return new TelemetryWindowsConfig(
+                delay, idleness, allowedLateness, maxGap, quantiles, quietClose);
+    }
+
+    public TelemetryWindowsConfig withQuietClose(Duration quiet) {
+        return new TelemetryWindowsConfig(
+                outOfOrderness, idleness, allowedLateness, maxGap, quantiles, quiet);
     }
 }

@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.testing.CapturedMetrics;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import java.time.Duration;
 import java.util.List;
+import javax.annotation.Nullable;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -16,6 +18,7 @@ import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -33,10 +36,24 @@ class GpuWindowHarnessTest {
     private static final long MAX_GAP = 60_000;
 
     /** The keyed window operator that {@link TelemetryWindows#gpuWindows} builds for config. */
-    @SuppressWarnings("unchecked")
     private static <IN>
             KeyedOneInputStreamOperatorTestHarness<String, IN, GpuWindowAccumulator> windowHarness(
                     TelemetryWindowsConfig config, KeySelector<IN, String> key) throws Exception {
+        return windowHarness(config, key, new CapturedMetrics("telemetry", "gpu windows"), null);
+    }
+
+    /**
+     * As {@link #windowHarness(TelemetryWindowsConfig, KeySelector)}, with its metrics in {@code
+     * metrics}, restored from {@code state} if not null, at processing time 0.
+     */
+    @SuppressWarnings("unchecked")
+    private static <IN>
+            KeyedOneInputStreamOperatorTestHarness<String, IN, GpuWindowAccumulator> windowHarness(
+                    TelemetryWindowsConfig config,
+                    KeySelector<IN, String> key,
+                    CapturedMetrics metrics,
+                    @Nullable OperatorSubtaskState state)
+                    throws Exception {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -51,8 +68,13 @@ class GpuWindowHarnessTest {
                                         transformation.getOperatorFactory())
                                 .getOperator();
         KeyedOneInputStreamOperatorTestHarness<String, IN, GpuWindowAccumulator> harness =
-                new KeyedOneInputStreamOperatorTestHarness<>(operator, key, Types.STRING);
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        operator, key, Types.STRING, metrics.environment());
         noGenericTypes(harness);
+        harness.setProcessingTime(0);
+        if (state != null) {
+            harness.initializeState(state);
+        }
         harness.open();
         return harness;
     }
@@ -64,20 +86,49 @@ class GpuWindowHarnessTest {
 
     private static OneInputStreamOperatorTestHarness<GpuSample, GpuWindowAccumulator>
             preAggregatorHarness() throws Exception {
+        return preAggregatorHarness(Duration.ZERO);
+    }
+
+    /** The keyed window behind the pre-aggregator, with the default settings. */
+    private static KeyedOneInputStreamOperatorTestHarness<
+                    String, GpuWindowAccumulator, GpuWindowAccumulator>
+            mergingWindowHarness() throws Exception {
+        return windowHarness(TelemetryWindowsConfig.defaults(), acc -> acc.gpuUuid);
+    }
+
+    /** The pre-aggregator, sending its partials after {@code stallFlush} of still event time. */
+    private static OneInputStreamOperatorTestHarness<GpuSample, GpuWindowAccumulator>
+            preAggregatorHarness(Duration stallFlush) throws Exception {
         TypeInformation<GpuWindowAccumulator> type = TelemetryWindows.gpuWindowType();
         var harness =
                 new OneInputStreamOperatorTestHarness<>(
                         new LocalWindowPreAggregator<>(
-                                new GpuWindowAggregator(true, MAX_GAP),
-                                GpuSample::getGpuUuid,
-                                MINUTE,
-                                TelemetryWindows.LATE_SAMPLES),
+                                        new GpuWindowAggregator(true, MAX_GAP),
+                                        GpuSample::getGpuUuid,
+                                        MINUTE,
+                                        TelemetryWindows.LATE_SAMPLES)
+                                .withStallFlush(stallFlush),
                         new AvroTypeInfo<>(GpuSample.class)
                                 .createSerializer(new SerializerConfigImpl()));
         noGenericTypes(harness);
         harness.setup(type.createSerializer(new SerializerConfigImpl()));
+        harness.setProcessingTime(0);
         harness.open();
         return harness;
+    }
+
+    /**
+     * What the pre-aggregator sends for {@code readings} readings of {@code gpu} from {@code
+     * start}.
+     */
+    private static GpuWindowAccumulator partial(String gpu, long start, int readings) {
+        GpuWindowAggregator aggregator = new GpuWindowAggregator(true, MAX_GAP);
+        GpuWindowAccumulator acc = aggregator.createAccumulator();
+        for (int i = 0; i < readings; i++) {
+            aggregator.add(reading(gpu, "n1", start + i * 1000L, 50, 300), acc);
+        }
+        acc.stamp(gpu, start, start + MINUTE);
+        return acc;
     }
 
     private static void send(OneInputStreamOperatorTestHarness<GpuSample, ?> h, GpuSample sample)
@@ -142,10 +193,7 @@ class GpuWindowHarnessTest {
         first.stamp("gpu-a", T0, T0 + MINUTE);
         second.stamp("gpu-a", T0, T0 + MINUTE);
 
-        try (var h =
-                windowHarness(
-                        TelemetryWindowsConfig.defaults(),
-                        (GpuWindowAccumulator acc) -> acc.gpuUuid)) {
+        try (var h = mergingWindowHarness()) {
             h.processElement(first, T0 + MINUTE - 1);
             h.processElement(second, T0 + MINUTE - 1);
             assertThat(h.numKeyedStateEntries()).isGreaterThan(0);
@@ -188,6 +236,202 @@ class GpuWindowHarnessTest {
             assertThat(h.getSideOutput(TelemetryWindows.LATE_SAMPLES))
                     .extracting(StreamRecord::getValue)
                     .containsExactly(tooLate);
+        }
+    }
+
+    // ---- Quiet close: the input stops, event time stands still (default quiet period, 2 min) ----
+
+    private static final long QUIET = TelemetryWindowsConfig.DEFAULT_QUIET_CLOSE.toMillis();
+
+    @Test
+    void aQuietInputClosesItsOpenWindowsMarkedAndTheWatermarkNeverFiresThemAgain()
+            throws Exception {
+        CapturedMetrics metrics = new CapturedMetrics("telemetry", "gpu windows");
+        try (var h =
+                windowHarness(
+                        TelemetryWindowsConfig.defaults(),
+                        (GpuWindowAccumulator acc) -> acc.gpuUuid,
+                        metrics,
+                        null)) {
+            // The last minute of a capture: two GPUs' partials, then event time stops.
+            h.processWatermark(T0 + 30_000);
+            h.processElement(partial("gpu-a", T0, 20), T0 + MINUTE - 1);
+            h.processElement(partial("gpu-b", T0, 10), T0 + MINUTE - 1);
+
+            h.setProcessingTime(QUIET - 1);
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.setProcessingTime(QUIET);
+            List<GpuWindowAccumulator> closed = h.extractOutputValues();
+            assertThat(closed)
+                    .hasSize(2)
+                    .allSatisfy(
+                            acc -> {
+                                assertThat(acc.closedByQuietTime).isTrue();
+                                assertThat(acc.windowStart).isEqualTo(T0);
+                                assertThat(acc.windowEnd).isEqualTo(T0 + MINUTE);
+                            });
+            assertThat(closed).extracting(acc -> acc.sampleCount).containsOnly(20L, 10L);
+            assertThat(h.numProcessingTimeTimers()).isZero();
+
+            // More of gpu-a's closed window after all: counted as too late, not a second row.
+            h.processElement(partial("gpu-a", T0 + 40_000, 3), T0 + MINUTE - 1);
+            assertThat(metrics.count(LateReadingsCounter.METRIC)).isEqualTo(3);
+
+            // Event time moves on past the windows: no second row, and their state is gone.
+            h.processWatermark(T0 + MINUTE);
+            assertThat(h.extractOutputValues()).hasSize(2);
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numEventTimeTimers()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void whileEventTimeMovesTheWatermarkClosesWindowsNoMatterHowLongItTakes() throws Exception {
+        try (var h = mergingWindowHarness()) {
+            h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
+            // Ten quiet periods without input, but event time creeps on (a slow replay).
+            for (long t = 30_000; t <= 10 * QUIET; t += 30_000) {
+                h.setProcessingTime(t);
+                h.processWatermark(T0 + t / 100);
+            }
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.numProcessingTimeTimers()).isEqualTo(1); // one per window, not per check
+
+            h.processWatermark(T0 + MINUTE - 1);
+            assertThat(h.extractOutputValues())
+                    .singleElement()
+                    .satisfies(acc -> assertThat(acc.closedByQuietTime).isFalse());
+            assertThat(h.numKeyedStateEntries()).isZero();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    @Test
+    void aWindowThatKeepsGettingInputStaysOpenThoughEventTimeStandsStill() throws Exception {
+        try (var h = mergingWindowHarness()) {
+            h.processWatermark(T0 + 30_000);
+            h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
+            // The watermark is held back elsewhere; gpu-b's partials keep arriving, gpu-a's not.
+            int partials = 0;
+            for (long t = 30_000; t <= 4 * QUIET; t += 30_000, partials++) {
+                h.setProcessingTime(t);
+                h.processElement(partial("gpu-b", T0 + MINUTE, 1), T0 + 2 * MINUTE - 1);
+            }
+            assertThat(h.extractOutputValues())
+                    .as("gpu-a's window, quiet since the start")
+                    .singleElement()
+                    .satisfies(acc -> assertThat(acc.gpuUuid).isEqualTo("gpu-a"));
+
+            // Then gpu-b's partials stop too: its window closes a quiet period later.
+            h.setProcessingTime(5 * QUIET - 1);
+            assertThat(h.extractOutputValues()).hasSize(1);
+            h.setProcessingTime(5 * QUIET);
+            assertThat(h.extractOutputValues())
+                    .hasSize(2)
+                    .allSatisfy(acc -> assertThat(acc.closedByQuietTime).isTrue())
+                    .extracting(acc -> acc.sampleCount)
+                    .containsExactly(5L, (long) partials);
+        }
+    }
+
+    @Test
+    void withAllowedLatenessAReadingAfterAQuietCloseUpdatesTheRow() throws Exception {
+        TelemetryWindowsConfig config =
+                TelemetryWindowsConfig.defaults().withAllowedLateness(Duration.ofSeconds(30));
+        try (var h = windowHarness(config, GpuSample::getGpuUuid)) {
+            h.processWatermark(T0 + 10_000);
+            send(h, reading("gpu-a", "n1", T0 + 1_000, 10, 100));
+            h.setProcessingTime(QUIET);
+            assertThat(h.extractOutputValues())
+                    .singleElement()
+                    .satisfies(acc -> assertThat(acc.closedByQuietTime).isTrue());
+
+            send(h, reading("gpu-a", "n1", T0 + 50_000, 90, 300));
+            var updates = h.getSideOutput(GpuWindowBoundsFunction.UPDATES);
+            assertThat(updates).hasSize(1);
+            GpuWindowAccumulator updated = updates.peek().getValue();
+            assertThat(updated.sampleCount).isEqualTo(2);
+            assertThat(updated.power.mean()).isEqualTo(200.0);
+            assertThat(updated.closedByQuietTime).isTrue();
+
+            h.processWatermark(T0 + MINUTE + 30_000);
+            assertThat(h.extractOutputValues()).hasSize(1);
+            assertThat(h.getSideOutput(GpuWindowBoundsFunction.UPDATES)).hasSize(1);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void aRestoredJobKeepsClosedWindowsClosedAndClosesTheOpenOnes() throws Exception {
+        KeySelector<GpuWindowAccumulator, String> key = acc -> acc.gpuUuid;
+        TelemetryWindowsConfig config = TelemetryWindowsConfig.defaults();
+        OperatorSubtaskState afterClose;
+        OperatorSubtaskState withOpenWindow;
+        try (var h = windowHarness(config, key)) {
+            h.processWatermark(T0 + 30_000);
+            h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
+            withOpenWindow = h.snapshot(1, 1);
+            h.setProcessingTime(QUIET);
+            assertThat(h.extractOutputValues()).hasSize(1);
+            afterClose = h.snapshot(2, QUIET);
+        }
+        try (var h =
+                windowHarness(
+                        config, key, new CapturedMetrics("telemetry", "restored"), afterClose)) {
+            h.processWatermark(T0 + MINUTE);
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+        // Stopped before the close: after the restore the quiet period runs again, then it closes.
+        try (var h =
+                windowHarness(
+                        config,
+                        key,
+                        new CapturedMetrics("telemetry", "restored"),
+                        withOpenWindow)) {
+            h.setProcessingTime(QUIET);
+            assertThat(h.extractOutputValues())
+                    .singleElement()
+                    .satisfies(acc -> assertThat(acc.closedByQuietTime).isTrue());
+        }
+    }
+
+    @Test
+    void withoutQuietCloseOnlyTheWatermarkClosesWindows() throws Exception {
+        try (var h =
+                windowHarness(
+                        TelemetryWindowsConfig.defaults().withQuietClose(Duration.ZERO),
+                        (GpuWindowAccumulator acc) -> acc.gpuUuid)) {
+            h.processElement(partial("gpu-a", T0, 5), T0 + MINUTE - 1);
+            h.setProcessingTime(100 * QUIET);
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.numProcessingTimeTimers()).isZero();
+            h.processWatermark(T0 + MINUTE);
+            assertThat(h.extractOutputValues()).hasSize(1);
+        }
+    }
+
+    @Test
+    void thePreAggregatorSendsItsPartialsOnceTheWatermarkStandsStill() throws Exception {
+        try (var h = preAggregatorHarness(Duration.ofSeconds(15))) {
+            send(h, reading("gpu-a", "n1", T0 + 1_000, 10, 100));
+            send(h, reading("gpu-b", "n1", T0 + 2_000, 90, 650));
+            h.processWatermark(T0 + 2_000);
+
+            h.setProcessingTime(15_000); // the watermark moved since the check was set
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.setProcessingTime(30_000); // it has not moved since
+            assertThat(h.extractOutputValues())
+                    .hasSize(2)
+                    .allSatisfy(p -> assertThat(p.windowStart).isEqualTo(T0));
+            assertThat(h.extractOutputStreamRecords())
+                    .allSatisfy(r -> assertThat(r.getTimestamp()).isEqualTo(T0 + MINUTE - 1));
+            // Nothing held, nothing to check; the next reading sets the next check.
+            assertThat(h.getProcessingTimeService().getActiveTimerTimestamps()).isEmpty();
+            send(h, reading("gpu-a", "n1", T0 + 3_000, 10, 100));
+            assertThat(h.getProcessingTimeService().getActiveTimerTimestamps())
+                    .containsExactly(45_000L);
         }
     }
 }
