@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -120,8 +121,10 @@ class LocalRunOnExistingDataITCase {
         }
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> kafka, String topic, byte[] value) {
-        kafka.send(new ProducerRecord<>(topic, null, value));
+    /** Sends one record and waits until Kafka has it: the test counts only what landed. */
+    private static void send(KafkaProducer<byte[], byte[]> kafka, String topic, byte[] value)
+            throws Exception {
+        kafka.send(new ProducerRecord<>(topic, null, value)).get(30, TimeUnit.SECONDS);
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
