@@ -6,6 +6,7 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.local.LocalFlinkCluster;
 import dev.substrate.local.TopicCreator;
@@ -571,7 +572,7 @@ public final class PipelineBenchmark {
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(parallelism);
-        LakeCatalogConfig catalog = SubstrateJob.catalog(config);
+        LakeCatalogConfig catalog = StageContext.catalog(config);
         for (EventType type : EventType.inputs()) {
             addDecodeToLake(env, type, recordBase(type), bootstrap, registryUrl, catalog);
         }

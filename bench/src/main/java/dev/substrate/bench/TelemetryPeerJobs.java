@@ -2,6 +2,7 @@ package dev.substrate.bench;
 
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuSample;
+import dev.substrate.jobs.config.EventTimeOptions;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
@@ -90,9 +91,9 @@ final class TelemetryPeerJobs {
         WatermarkStrategy<Either<DeadLetter, Sourced<GpuSample>>> watermarks =
                 EventTimeWatermarks.strategy(
                         TelemetryPeerJobs::eventTime,
-                        defaults.get(SubstrateOptions.WATERMARK_OUT_OF_ORDERNESS),
-                        defaults.get(SubstrateOptions.WATERMARK_IDLE_TIMEOUT),
-                        defaults.get(SubstrateOptions.WATERMARK_MAX_FUTURE_SKEW));
+                        defaults.get(EventTimeOptions.OUT_OF_ORDERNESS),
+                        defaults.get(EventTimeOptions.IDLENESS),
+                        defaults.get(EventTimeOptions.MAX_FUTURE_SKEW));
         return env.fromSource(
                         EventKafkaSource.build(
                                 EventType.GPU_SAMPLE,

@@ -1,23 +1,15 @@
 package dev.substrate.jobs;
 
-import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
-import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.IngestStage;
-import dev.substrate.jobs.telemetry.FleetHealthOptions;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
-import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
 import dev.substrate.schemas.EventType;
-import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.sinks.lake.LakeCatalogConfig;
-import dev.substrate.sources.kafka.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -25,9 +17,7 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The Substrate job: all stages composed into one Flink job. This is the main class of the job jar
@@ -48,7 +38,7 @@ public final class SubstrateJob {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         requireDurableCheckpoints(env.getConfiguration());
         build(env, config, null);
-        env.execute("substrate");
+        env.execute(config.get(SubstrateOptions.JOB_NAME));
     }
 
     /**
@@ -73,80 +63,77 @@ public final class SubstrateJob {
     }
 
     /**
-     * Adds every stage to {@code env}, configured by {@code config}.
+     * Adds every stage to {@code env}, configured by {@code config}: the pipeline's table of
+     * contents. Each stage takes its settings from the configuration and the shared {@link
+     * StageContext}, its typed inputs from the stages before it, and returns its typed outputs for
+     * the stages after it.
      *
      * @param stoppingOffsets where the sources stop, for a bounded run; null to run forever
      */
-    public static IngestStage.Output build(
+    public static Pipeline build(
             StreamExecutionEnvironment env,
             Configuration config,
             @Nullable OffsetsInitializer stoppingOffsets) {
         configureRuntime(env, config);
-        IngestStage ingest =
-                new IngestStage(
-                        new IngestStage.IngestSettings(
-                                config.get(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS),
-                                SchemaRegistryConfig.fromEnvironment(
-                                        config.get(SubstrateOptions.REGISTRY_URL)),
-                                config.get(SubstrateOptions.KAFKA_GROUP_ID),
-                                startingOffsets(config),
-                                stoppingOffsets,
-                                catalog(config),
-                                config.get(SubstrateOptions.DEAD_LETTER_TOPIC),
-                                GovernanceSettings.from(config),
-                                RetryPolicy.giveUpAfter(
-                                        config.get(SubstrateOptions.REGISTRY_OUTAGE_TIMEOUT))));
-        IngestStage.Output ingested = ingest.addTo(env);
-        addTelemetry(gpuSamples(ingested), config);
-        return ingested;
+        Stages stages = Stages.of(config);
+
+        IngestStage.Output ingest =
+                new IngestStage(stages.ingest().stoppingAt(stoppingOffsets)).addTo(env);
+        TelemetryWindowsStage.Output windows =
+                new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
+        FleetHealthStage.Output fleet =
+                new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
+
+        return new Pipeline(ingest, windows, fleet);
+    }
+
+    /** What every stage of the job produced, for a caller that adds more. */
+    public record Pipeline(
+            IngestStage.Output ingest,
+            TelemetryWindowsStage.Output windows,
+            FleetHealthStage.Output fleet) {}
+
+    /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
+    private record Stages(
+            IngestStage.Settings ingest,
+            TelemetryWindowsStage.Settings windows,
+            FleetHealthStage.Settings fleet) {
+
+        static Stages of(Configuration config) {
+            StageContext context = StageContext.from(config);
+            return new Stages(
+                    IngestStage.Settings.from(config, context),
+                    TelemetryWindowsStage.Settings.from(config, context),
+                    FleetHealthStage.Settings.from(config, context));
+        }
+
+        /** The topics the stages write, in pipeline order. */
+        List<String> outputs() {
+            List<String> topics = new ArrayList<>();
+            topics.addAll(ingest.topics());
+            topics.addAll(windows.topics());
+            topics.addAll(fleet.topics());
+            return topics;
+        }
     }
 
     /**
-     * The telemetry stages on the governed GPU samples: per-GPU windows with node and cluster
-     * rollups, and fleet health (node health, anomalies, cluster capacity).
-     */
-    static void addTelemetry(DataStream<GpuSample> samples, Configuration config) {
-        String bootstrap = config.get(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS);
-        SchemaRegistryConfig registry =
-                SchemaRegistryConfig.fromEnvironment(config.get(SubstrateOptions.REGISTRY_URL));
-        LakeCatalogConfig lake = catalog(config);
-        new TelemetryWindowsStage(
-                        TelemetryWindowsOptions.settings(config, lake, bootstrap, registry))
-                .addTo(samples);
-        new FleetHealthStage(
-                        FleetHealthOptions.settings(
-                                config,
-                                lake,
-                                FleetHealthOptions.kafka(config, bootstrap, registry)))
-                .addTo(samples);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static DataStream<GpuSample> gpuSamples(IngestStage.Output ingested) {
-        return (DataStream<GpuSample>) ingested.events().get(EventType.GPU_SAMPLE);
-    }
-
-    /**
-     * Every Kafka topic the job reads or writes with {@code config}: the input topics, dead letters
-     * and every stage's outputs, so that a local run or a test can create them up front.
+     * Every Kafka topic the job reads or writes with {@code config}: the input topics and every
+     * stage's outputs (dead letters included), so that a local run or a test can create them up
+     * front.
      */
     public static List<String> topics(Configuration config) {
         List<String> topics = new ArrayList<>();
         for (EventType type : EventType.inputs()) {
             topics.add(type.topic());
         }
-        topics.add(config.get(SubstrateOptions.DEAD_LETTER_TOPIC));
-        topics.addAll(outputTopics(config));
+        topics.addAll(Stages.of(config).outputs());
         return topics;
     }
 
-    /** The Kafka topics the job writes besides dead letters, so a local run can create them. */
+    /** The Kafka topics the stages write (dead letters included). */
     public static List<String> outputTopics(Configuration config) {
-        return List.of(
-                config.get(TelemetryWindowsOptions.TOPIC),
-                config.get(FleetHealthOptions.NODE_HEALTH_TOPIC),
-                config.get(FleetHealthOptions.ANOMALY_TOPIC),
-                config.get(FleetHealthOptions.CAPACITY_TOPIC));
+        return Stages.of(config).outputs();
     }
 
     /**
@@ -200,31 +187,4 @@ public final class SubstrateJob {
 
     /** Restarts in a row before the default restart strategy gives up. */
     static final int RESTART_ATTEMPTS = 20;
-
-    static OffsetsInitializer startingOffsets(Configuration config) {
-        return switch (config.get(SubstrateOptions.KAFKA_STARTING_OFFSETS)) {
-            case COMMITTED_OR_EARLIEST ->
-                    OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-            case EARLIEST -> OffsetsInitializer.earliest();
-            case LATEST -> OffsetsInitializer.latest();
-        };
-    }
-
-    /** The {@code catalog.*} options, handed to the Iceberg catalog. */
-    public static LakeCatalogConfig catalog(Configuration config) {
-        Map<String, String> properties = new HashMap<>();
-        properties.put(
-                SubstrateOptions.CATALOG_TYPE.key(), config.get(SubstrateOptions.CATALOG_TYPE));
-        properties.put(
-                SubstrateOptions.CATALOG_WAREHOUSE.key(),
-                config.get(SubstrateOptions.CATALOG_WAREHOUSE));
-        config.toMap()
-                .forEach(
-                        (key, value) -> {
-                            if (key.startsWith("catalog.")) {
-                                properties.put(key, value);
-                            }
-                        });
-        return LakeCatalogConfig.fromProperties(properties);
-    }
 }

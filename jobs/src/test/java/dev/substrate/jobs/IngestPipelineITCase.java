@@ -6,6 +6,7 @@ import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
 import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
 import dev.substrate.samples.ProducerReport;
@@ -104,7 +105,7 @@ class IngestPipelineITCase {
         SubstrateJob.build(env, config, OffsetsInitializer.latest());
         env.execute("ingest-itcase");
 
-        Catalog catalog = SubstrateJob.catalog(config).catalogLoader().loadCatalog();
+        Catalog catalog = StageContext.catalog(config).catalogLoader().loadCatalog();
         for (EventType type : EventType.inputs()) {
             List<Record> rows = LakeReader.readAll(catalog, type.tableName());
             Set<String> ids =

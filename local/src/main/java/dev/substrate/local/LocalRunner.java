@@ -4,6 +4,7 @@ import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
 import dev.substrate.samples.H100TraceReplay.Plan;
@@ -18,9 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -93,7 +92,7 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
-        Preflight.checkWarehouseBelongsHere(SubstrateJob.catalog(lakeOnlyConfig(dataDir)), dataDir);
+        Preflight.checkWarehouseBelongsHere(StageContext.catalog(lakeOnlyConfig(dataDir)), dataDir);
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
         // snapshot is an error that names it, never a silent fresh start.
@@ -124,7 +123,7 @@ public final class LocalRunner {
             if (piiNotice != null) {
                 out.println(piiNotice);
             }
-            LakeCatalogConfig lake = SubstrateJob.catalog(config);
+            LakeCatalogConfig lake = StageContext.catalog(config);
             Catalog catalog = lake.catalogLoader().loadCatalog();
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
@@ -201,7 +200,7 @@ public final class LocalRunner {
                                 .kafka(services.bootstrapServers())
                                 .registry(registry)
                                 .lake(catalog)
-                                .outputTopics(auditedOutputs(config))
+                                .outputTopics(SubstrateJob.outputTopics(config))
                                 .build()
                                 .run();
                 return RunSummary.read(
@@ -304,7 +303,7 @@ public final class LocalRunner {
     /** How far the last run's quality report got in event time (not counting future windows). */
     @Nullable
     private static Instant lastReportedWindowEnd(Path dataDir, Instant now) throws IOException {
-        Catalog lake = SubstrateJob.catalog(lakeOnlyConfig(dataDir)).catalogLoader().loadCatalog();
+        Catalog lake = StageContext.catalog(lakeOnlyConfig(dataDir)).catalogLoader().loadCatalog();
         try {
             return new LakeProgress(lake).lastReportedWindowEnd(now);
         } finally {
@@ -417,13 +416,6 @@ public final class LocalRunner {
         lake.rowsPerTable()
                 .forEach((table, rows) -> line.append(String.format(" %s %,d", table, rows)));
         out.println(line);
-    }
-
-    /** The Kafka outputs whose repeats the audit counts. */
-    private static List<String> auditedOutputs(Configuration config) {
-        List<String> topics = new ArrayList<>(SubstrateJob.outputTopics(config));
-        topics.add(config.get(SubstrateOptions.DEAD_LETTER_TOPIC));
-        return topics;
     }
 
     /** Just the lake catalog's options, to read the lake before the services start. */

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
 import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
-import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import java.io.IOException;
@@ -223,7 +223,7 @@ class CrashRecoveryITCase {
             Configuration config = new Configuration();
             config.set(SubstrateOptions.CATALOG_TYPE, "hadoop");
             config.set(SubstrateOptions.CATALOG_WAREHOUSE, dataDir.resolve("warehouse").toString());
-            Catalog lake = SubstrateJob.catalog(config).catalogLoader().loadCatalog();
+            Catalog lake = StageContext.catalog(config).catalogLoader().loadCatalog();
             return LakeAudit.builder()
                     .kafka(broker.bootstrapServers())
                     .registry(client)

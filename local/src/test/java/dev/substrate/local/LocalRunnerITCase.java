@@ -3,9 +3,9 @@ package dev.substrate.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
-import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.sinks.lake.LakeReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -112,7 +112,7 @@ class LocalRunnerITCase {
         config.set(
                 SubstrateOptions.CATALOG_WAREHOUSE,
                 dataDir.toAbsolutePath().resolve("warehouse").toString());
-        return SubstrateJob.catalog(config).catalogLoader().loadCatalog();
+        return StageContext.catalog(config).catalogLoader().loadCatalog();
     }
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {

@@ -2,10 +2,12 @@ package dev.substrate.testkit;
 
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.SchemaHistory;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 
 /**
  * The one place tests get GpuSample records from: deterministic readings of the current schema
@@ -21,7 +23,19 @@ public final class GpuSamples {
 
     public static final Instant T0 = Instant.parse("2026-11-26T10:15:30.250Z");
 
+    /** How far out of order test readings may be: the job's default. */
+    public static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
+
     private GpuSamples() {}
+
+    /**
+     * Event time for a test stream of readings, as the job's ingest assigns it: the {@code
+     * timestamp} field, watermarks {@link #OUT_OF_ORDERNESS} behind the newest reading.
+     */
+    public static WatermarkStrategy<GpuSample> eventTime() {
+        return WatermarkStrategy.<GpuSample>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
+                .withTimestampAssigner((sample, previous) -> sample.getTimestamp().toEpochMilli());
+    }
 
     public static Schema v1() {
         return SchemaHistory.versions("GpuSample").get(0);

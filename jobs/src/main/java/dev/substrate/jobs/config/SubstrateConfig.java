@@ -3,12 +3,17 @@ package dev.substrate.jobs.config;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.FallbackKey;
 import org.apache.flink.util.ParameterTool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a job's {@link Configuration} from the command line and the environment, in the precedence
@@ -16,12 +21,15 @@ import org.apache.flink.util.ParameterTool;
  */
 public final class SubstrateConfig {
 
+    private static final Logger LOG = LoggerFactory.getLogger(SubstrateConfig.class);
+
     static final String ENV_PREFIX = "SUBSTRATE_";
 
     /** Every class declaring job options; each option can also come from the environment. */
     static final List<Class<?>> OPTION_HOLDERS =
             List.of(
                     SubstrateOptions.class,
+                    EventTimeOptions.class,
                     TelemetryWindowsOptions.class,
                     FleetHealthOptions.class);
 
@@ -36,7 +44,32 @@ public final class SubstrateConfig {
         Map<String, String> merged = new HashMap<>(base.toMap());
         merged.putAll(fromEnvironment(environment));
         merged.putAll(ParameterTool.fromArgs(args).toMap());
+        deprecationWarnings(merged.keySet()).forEach(LOG::warn);
         return Configuration.fromMap(merged);
+    }
+
+    /**
+     * One warning per deprecated key among {@code keys}, naming the key to use instead; the old key
+     * still works for this release.
+     */
+    static List<String> deprecationWarnings(Collection<String> keys) {
+        List<String> warnings = new ArrayList<>();
+        for (Class<?> holder : OPTION_HOLDERS) {
+            for (ConfigOption<?> option : SubstrateOptions.optionsOf(holder)) {
+                for (FallbackKey fallback : option.fallbackKeys()) {
+                    if (fallback.isDeprecated() && keys.contains(fallback.getKey())) {
+                        warnings.add(
+                                "Option '"
+                                        + fallback.getKey()
+                                        + "' is deprecated and will be removed in the next"
+                                        + " release: use '"
+                                        + option.key()
+                                        + "' (one event-time clock for the whole job).");
+                    }
+                }
+            }
+        }
+        return warnings;
     }
 
     /**

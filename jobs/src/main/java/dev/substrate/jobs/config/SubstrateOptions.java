@@ -9,9 +9,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
- * Every option of a Substrate job, typed, documented and defaulted in one place.
+ * The options every Substrate job has (where Kafka, the registry and the lake are, checkpoints,
+ * parallelism, Kafka output delivery) and those of the ingest stage, typed, documented and
+ * defaulted; event time is set in {@link EventTimeOptions}, each later stage's options in its own
+ * {@code *Options} class beside it.
  *
  * <p>Precedence: a command-line argument ({@code --kafka.bootstrap-servers host:9092}) wins over an
  * environment variable ({@code SUBSTRATE_KAFKA_BOOTSTRAP_SERVERS}), which wins over the Flink
@@ -102,38 +106,35 @@ public final class SubstrateOptions {
                                     + " (the local run uses 2 s). Alerts go to Kafka as they"
                                     + " happen, whatever this is.");
 
+    public static final ConfigOption<String> JOB_NAME =
+            key("job.name")
+                    .stringType()
+                    .defaultValue("substrate")
+                    .withDescription(
+                            "The job's name on the cluster; also the prefix of the Kafka"
+                                    + " transactional ids of exactly-once outputs, so two jobs"
+                                    + " writing the same topics need different names.");
+
+    public static final ConfigOption<DeliveryGuarantee> KAFKA_OUTPUT_DELIVERY =
+            key("kafka.outputs.delivery")
+                    .enumType(DeliveryGuarantee.class)
+                    .defaultValue(DeliveryGuarantee.AT_LEAST_ONCE)
+                    .withDescription(
+                            "How the Kafka outputs (telemetry windows, node health, anomalies,"
+                                    + " capacity, dead letters) deliver. AT_LEAST_ONCE: each"
+                                    + " record is sent as it is made, so alerts arrive within"
+                                    + " milliseconds; a restart may send some again, with the"
+                                    + " same id (header substrate.record-id). EXACTLY_ONCE:"
+                                    + " Kafka transactions committed on checkpoints, so"
+                                    + " read_committed consumers see each record once, a"
+                                    + " checkpoint interval later. The lake is exactly-once"
+                                    + " either way.");
+
     public static final ConfigOption<Integer> PARALLELISM =
             key("parallelism")
                     .intType()
                     .defaultValue(2)
                     .withDescription("Default parallelism of every operator.");
-
-    public static final ConfigOption<Duration> WATERMARK_OUT_OF_ORDERNESS =
-            key("watermark.out-of-orderness")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(5))
-                    .withDescription(
-                            "How far behind the newest event time of a Kafka partition a record"
-                                    + " may arrive and still be in order: the watermark trails the"
-                                    + " newest event time by this much.");
-
-    public static final ConfigOption<Duration> WATERMARK_IDLE_TIMEOUT =
-            key("watermark.idle-timeout")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(30))
-                    .withDescription(
-                            "A partition without records for this long stops holding the"
-                                    + " watermark back (0 disables idleness).");
-
-    public static final ConfigOption<Duration> WATERMARK_MAX_FUTURE_SKEW =
-            key("watermark.max-future-skew")
-                    .durationType()
-                    .defaultValue(Duration.ofMinutes(1))
-                    .withDescription(
-                            "Event times further than this ahead of the wall clock do not move the"
-                                    + " watermark (a producer with a wrong clock would otherwise"
-                                    + " make every other record late); the quality rules judge"
-                                    + " such records.");
 
     public static final ConfigOption<Duration> ALLOWED_LATENESS =
             key("lateness.allowed")
@@ -198,16 +199,23 @@ public final class SubstrateOptions {
     /** The keys of the public static {@link ConfigOption} fields of {@code holder}. */
     public static List<String> keysOf(Class<?> holder) {
         List<String> keys = new ArrayList<>();
+        optionsOf(holder).forEach(option -> keys.add(option.key()));
+        return keys;
+    }
+
+    /** The public static {@link ConfigOption} fields of {@code holder}. */
+    public static List<ConfigOption<?>> optionsOf(Class<?> holder) {
+        List<ConfigOption<?>> options = new ArrayList<>();
         for (Field field : holder.getFields()) {
             if (Modifier.isStatic(field.getModifiers()) && field.getType() == ConfigOption.class) {
                 try {
-                    keys.add(((ConfigOption<?>) field.get(null)).key());
+                    options.add((ConfigOption<?>) field.get(null));
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException(e);
                 }
             }
         }
-        return keys;
+        return options;
     }
 
     private SubstrateOptions() {}

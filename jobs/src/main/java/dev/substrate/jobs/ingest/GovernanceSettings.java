@@ -1,5 +1,6 @@
 package dev.substrate.jobs.ingest;
 
+import dev.substrate.jobs.config.EventTimeOptions;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.operators.pii.PiiKeySource;
 import java.time.Duration;
@@ -10,9 +11,9 @@ import org.apache.flink.configuration.ReadableConfig;
  * How the ingest governs what it reads: watermarks, lateness, deduplication, PII key and how often
  * the raw tables look for new schema versions. Built from the job's {@link SubstrateOptions}.
  *
- * @param outOfOrderness {@link SubstrateOptions#WATERMARK_OUT_OF_ORDERNESS}
- * @param idleTimeout {@link SubstrateOptions#WATERMARK_IDLE_TIMEOUT}
- * @param maxFutureSkew {@link SubstrateOptions#WATERMARK_MAX_FUTURE_SKEW}
+ * @param outOfOrderness {@link EventTimeOptions#OUT_OF_ORDERNESS}
+ * @param idleTimeout {@link EventTimeOptions#IDLENESS}
+ * @param maxFutureSkew {@link EventTimeOptions#MAX_FUTURE_SKEW}
  * @param allowedLateness {@link SubstrateOptions#ALLOWED_LATENESS}
  * @param dedupHorizon {@link SubstrateOptions#DEDUP_HORIZON}
  * @param piiKeys {@link SubstrateOptions#PII_MODE} and {@link SubstrateOptions#PII_KEY_FILE}
@@ -39,9 +40,9 @@ public record GovernanceSettings(
 
     public static GovernanceSettings from(ReadableConfig config) {
         return new GovernanceSettings(
-                config.get(SubstrateOptions.WATERMARK_OUT_OF_ORDERNESS),
-                config.get(SubstrateOptions.WATERMARK_IDLE_TIMEOUT),
-                config.get(SubstrateOptions.WATERMARK_MAX_FUTURE_SKEW),
+                config.get(EventTimeOptions.OUT_OF_ORDERNESS),
+                config.get(EventTimeOptions.IDLENESS),
+                config.get(EventTimeOptions.MAX_FUTURE_SKEW),
                 config.get(SubstrateOptions.ALLOWED_LATENESS),
                 config.get(SubstrateOptions.DEDUP_HORIZON),
                 new PiiKeySource(

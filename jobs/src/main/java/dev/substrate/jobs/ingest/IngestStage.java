@@ -1,19 +1,27 @@
 package dev.substrate.jobs.ingest;
 
+import dev.substrate.events.AuditEvent;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DuplicateEvent;
+import dev.substrate.events.EnterpriseEvent;
+import dev.substrate.events.GpuSample;
 import dev.substrate.events.LateEvent;
+import dev.substrate.events.WorkloadRequest;
+import dev.substrate.jobs.config.EventTimeOptions;
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.dedup.EventDeduplicator;
 import dev.substrate.operators.dedup.EventIdSelector;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.lateness.LateEventSplitter;
 import dev.substrate.operators.pii.DeadLetterRedactor;
 import dev.substrate.operators.pii.PiiTokenizingFunction;
+import dev.substrate.operators.quality.QualityReportAggregator;
 import dev.substrate.schemas.EventType;
+import dev.substrate.schemas.RecordIds;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.wire.Sourced;
 import dev.substrate.schemas.wire.SourcedTypeInfo;
-import dev.substrate.sinks.kafka.DeadLetterKafkaSink;
 import dev.substrate.sinks.lake.EvolvingLakeSink;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
@@ -26,17 +34,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,15 +96,20 @@ public final class IngestStage {
                     "detected_at",
                     "source_topic");
 
-    private final IngestSettings settings;
+    private final Settings settings;
     private final QualityStep quality;
 
     /** The stage with the data-quality rules of every event type. */
-    public IngestStage(IngestSettings settings) {
-        this(settings, QualitySteps.rules(settings));
+    public IngestStage(Settings settings) {
+        this(
+                settings,
+                new RuleQualityStep(
+                        settings.catalog(),
+                        QualityReportAggregator.DEFAULT_WINDOW,
+                        settings.governance().allowedLateness()));
     }
 
-    public IngestStage(IngestSettings settings, QualityStep quality) {
+    public IngestStage(Settings settings, QualityStep quality) {
         this.settings = settings;
         this.quality = quality;
     }
@@ -120,11 +136,12 @@ public final class IngestStage {
 
         DataStream<DeadLetter> allDeadLetters = union(deadLetters);
         // The Kafka topic keeps the original bytes, for replay; the table never holds clear PII.
-        DeadLetterKafkaSink.sendTo(
-                allDeadLetters,
-                settings.bootstrapServers(),
-                settings.deadLetterTopic(),
-                settings.registry());
+        settings.context()
+                .<DeadLetter>kafkaOutput(DeadLetter.getClassSchema(), settings.deadLetterTopic())
+                .key(DeadLetter::getSourceTopic)
+                .recordId(RecordIds::of)
+                .build()
+                .writeFrom(allDeadLetters, "kafka-dead-letters");
         DataStream<DeadLetter> redacted =
                 allDeadLetters
                         .map(
@@ -278,27 +295,110 @@ public final class IngestStage {
     /**
      * What the stage reads from and writes to, and how it governs it.
      *
+     * @param stoppingOffsets where the sources stop, for a bounded run; null to run forever
      * @param registryRetry how long a source waits for an unavailable registry on its task thread
      *     before it fails the task ({@code registry.outage-timeout})
      */
-    public record IngestSettings(
-            String bootstrapServers,
-            SchemaRegistryConfig registry,
+    public record Settings(
+            StageContext context,
             String groupId,
             OffsetsInitializer startingOffsets,
             @Nullable OffsetsInitializer stoppingOffsets,
-            LakeCatalogConfig catalog,
             String deadLetterTopic,
             GovernanceSettings governance,
-            RetryPolicy registryRetry) {}
+            RetryPolicy registryRetry) {
+
+        public Settings {
+            Objects.requireNonNull(context, "context");
+            Objects.requireNonNull(groupId, "groupId");
+            Objects.requireNonNull(startingOffsets, "startingOffsets");
+            Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+            Objects.requireNonNull(governance, "governance");
+            Objects.requireNonNull(registryRetry, "registryRetry");
+        }
+
+        /** The settings of {@code config} ({@link SubstrateOptions}, {@link EventTimeOptions}). */
+        public static Settings from(ReadableConfig config, StageContext context) {
+            return new Settings(
+                    context,
+                    config.get(SubstrateOptions.KAFKA_GROUP_ID),
+                    startingOffsets(config.get(SubstrateOptions.KAFKA_STARTING_OFFSETS)),
+                    null,
+                    config.get(SubstrateOptions.DEAD_LETTER_TOPIC),
+                    GovernanceSettings.from(config),
+                    RetryPolicy.giveUpAfter(config.get(SubstrateOptions.REGISTRY_OUTAGE_TIMEOUT)));
+        }
+
+        /** These settings for a bounded run whose sources stop at {@code offsets}. */
+        public Settings stoppingAt(@Nullable OffsetsInitializer offsets) {
+            return new Settings(
+                    context,
+                    groupId,
+                    startingOffsets,
+                    offsets,
+                    deadLetterTopic,
+                    governance,
+                    registryRetry);
+        }
+
+        /** The Kafka topics the stage writes. */
+        public List<String> topics() {
+            return List.of(deadLetterTopic);
+        }
+
+        String bootstrapServers() {
+            return context.kafkaBootstrapServers();
+        }
+
+        SchemaRegistryConfig registry() {
+            return context.registry();
+        }
+
+        LakeCatalogConfig catalog() {
+            return context.lake();
+        }
+
+        private static OffsetsInitializer startingOffsets(
+                SubstrateOptions.StartingOffsets starting) {
+            return switch (starting) {
+                case COMMITTED_OR_EARLIEST ->
+                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+                case EARLIEST -> OffsetsInitializer.earliest();
+                case LATEST -> OffsetsInitializer.latest();
+            };
+        }
+    }
 
     /**
-     * The governed events per type (PII tokenized), and every dead letter, late event and
-     * duplicate, for the stages that follow.
+     * The governed events per type (PII tokenized, in event time), and every dead letter, late
+     * event and duplicate, for the stages that follow.
      */
     public record Output(
             Map<EventType, DataStream<? extends SpecificRecordBase>> events,
             DataStream<DeadLetter> deadLetters,
             DataStream<LateEvent> lateEvents,
-            DataStream<DuplicateEvent> duplicates) {}
+            DataStream<DuplicateEvent> duplicates) {
+
+        public DataStream<GpuSample> gpuSamples() {
+            return typed(EventType.GPU_SAMPLE);
+        }
+
+        public DataStream<WorkloadRequest> workloadRequests() {
+            return typed(EventType.WORKLOAD_REQUEST);
+        }
+
+        public DataStream<AuditEvent> auditEvents() {
+            return typed(EventType.AUDIT_EVENT);
+        }
+
+        public DataStream<EnterpriseEvent> enterpriseEvents() {
+            return typed(EventType.ENTERPRISE_EVENT);
+        }
+
+        @SuppressWarnings("unchecked")
+        private <T> DataStream<T> typed(EventType type) {
+            // Each type's stream holds its own record class (EventType.recordClass()).
+            return (DataStream<T>) events.get(type);
+        }
+    }
 }

@@ -6,18 +6,16 @@ import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
 import dev.substrate.operators.telemetry.capacity.CapacityConfig;
 import dev.substrate.operators.telemetry.health.NodeHealthConfig;
 import dev.substrate.operators.telemetry.health.XidTriage;
-import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.sinks.lake.LakeCatalogConfig;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import javax.annotation.Nullable;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 
 /**
- * The options of {@link FleetHealthStage}, typed, documented and defaulted; {@link #settings} turns
- * a configuration into the stage's settings.
+ * The options of {@link FleetHealthStage}, typed, documented and defaulted; the stage's {@code
+ * Settings.from} turns a configuration into its settings. Event time is the job's ({@link
+ * dev.substrate.jobs.config.EventTimeOptions}).
  */
 public final class FleetHealthOptions {
 
@@ -159,20 +157,6 @@ public final class FleetHealthOptions {
                     .defaultValue(Duration.ofHours(1))
                     .withDescription("A GPU or node not heard of for this long is forgotten.");
 
-    public static final ConfigOption<Duration> OUT_OF_ORDERNESS =
-            key("telemetry.watermark.out-of-orderness")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(5))
-                    .withDescription("How late a GPU sample may arrive relative to the newest.");
-
-    public static final ConfigOption<Duration> IDLENESS =
-            key("telemetry.watermark.idleness")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(15))
-                    .withDescription(
-                            "An input split without samples for this long stops holding the"
-                                    + " watermark back.");
-
     public static final ConfigOption<String> NODE_HEALTH_TOPIC =
             key("telemetry.node-health.topic")
                     .stringType()
@@ -193,62 +177,45 @@ public final class FleetHealthOptions {
 
     private FleetHealthOptions() {}
 
-    /** The stage's settings from {@code config}, writing to {@code catalog} and {@code kafka}. */
-    public static FleetHealthStage.Settings settings(
-            ReadableConfig config,
-            @Nullable LakeCatalogConfig catalog,
-            @Nullable FleetHealthStage.KafkaOutput kafka) {
+    /** Node health from {@code config}. */
+    public static NodeHealthConfig health(ReadableConfig config) {
         Duration wallClock = config.get(WALL_CLOCK_TIMEOUT);
-        NodeHealthConfig health =
-                new NodeHealthConfig(
-                        config.get(HEARTBEAT_TIMEOUT),
-                        wallClock.isZero() ? null : wallClock,
-                        config.get(HEALTH_RETENTION),
-                        config.get(DEGRADED_TEMPERATURE),
-                        config.get(RECOVERY_TEMPERATURE),
-                        config.get(SUSTAINED_FOR),
-                        config.get(DRAIN_HOLD),
-                        config.get(WATCH_HOLD),
-                        new XidTriage(
-                                new HashSet<>(config.get(DRAIN_XIDS)),
-                                new HashSet<>(config.get(WATCH_XIDS)),
-                                new HashSet<>(config.get(APPLICATION_XIDS))));
-        AnomalyConfig defaults = AnomalyConfig.defaults();
-        AnomalyConfig anomalies =
-                new AnomalyConfig(
-                        config.get(ANOMALY_ALPHA),
-                        config.get(ANOMALY_WARM_UP),
-                        config.get(ANOMALY_Z_THRESHOLD),
-                        config.get(ANOMALY_CONSECUTIVE),
-                        defaults.utilizationStddevFloor(),
-                        defaults.powerStddevFloor(),
-                        defaults.temperatureStddevFloor(),
-                        config.get(ANOMALY_RETENTION));
-        CapacityConfig capacity =
-                new CapacityConfig(
-                        config.get(CAPACITY_INTERVAL),
-                        config.get(FREE_UTILIZATION),
-                        config.get(FREE_MEMORY_FRACTION),
-                        config.get(CAPACITY_STALE_AFTER),
-                        config.get(CAPACITY_RETENTION));
-        return new FleetHealthStage.Settings(
-                health,
-                anomalies,
-                capacity,
-                FleetHealthStage.defaultWatermarks(
-                        config.get(OUT_OF_ORDERNESS), config.get(IDLENESS)),
-                catalog,
-                kafka);
+        return new NodeHealthConfig(
+                config.get(HEARTBEAT_TIMEOUT),
+                wallClock.isZero() ? null : wallClock,
+                config.get(HEALTH_RETENTION),
+                config.get(DEGRADED_TEMPERATURE),
+                config.get(RECOVERY_TEMPERATURE),
+                config.get(SUSTAINED_FOR),
+                config.get(DRAIN_HOLD),
+                config.get(WATCH_HOLD),
+                new XidTriage(
+                        new HashSet<>(config.get(DRAIN_XIDS)),
+                        new HashSet<>(config.get(WATCH_XIDS)),
+                        new HashSet<>(config.get(APPLICATION_XIDS))));
     }
 
-    /** The Kafka output on {@code bootstrapServers}, topics from {@code config}. */
-    public static FleetHealthStage.KafkaOutput kafka(
-            ReadableConfig config, String bootstrapServers, SchemaRegistryConfig registry) {
-        return new FleetHealthStage.KafkaOutput(
-                bootstrapServers,
-                registry,
-                config.get(NODE_HEALTH_TOPIC),
-                config.get(ANOMALY_TOPIC),
-                config.get(CAPACITY_TOPIC));
+    /** Anomaly detection from {@code config}. */
+    public static AnomalyConfig anomalies(ReadableConfig config) {
+        AnomalyConfig defaults = AnomalyConfig.defaults();
+        return new AnomalyConfig(
+                config.get(ANOMALY_ALPHA),
+                config.get(ANOMALY_WARM_UP),
+                config.get(ANOMALY_Z_THRESHOLD),
+                config.get(ANOMALY_CONSECUTIVE),
+                defaults.utilizationStddevFloor(),
+                defaults.powerStddevFloor(),
+                defaults.temperatureStddevFloor(),
+                config.get(ANOMALY_RETENTION));
+    }
+
+    /** Cluster capacity from {@code config}. */
+    public static CapacityConfig capacity(ReadableConfig config) {
+        return new CapacityConfig(
+                config.get(CAPACITY_INTERVAL),
+                config.get(FREE_UTILIZATION),
+                config.get(FREE_MEMORY_FRACTION),
+                config.get(CAPACITY_STALE_AFTER),
+                config.get(CAPACITY_RETENTION));
     }
 }

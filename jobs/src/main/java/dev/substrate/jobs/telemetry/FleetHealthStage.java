@@ -4,29 +4,27 @@ import dev.substrate.events.ClusterCapacity;
 import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.NodeHealth;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
 import dev.substrate.operators.telemetry.anomaly.GpuAnomalyFunction;
 import dev.substrate.operators.telemetry.capacity.CapacityConfig;
 import dev.substrate.operators.telemetry.capacity.ClusterCapacityFunction;
 import dev.substrate.operators.telemetry.health.NodeHealthConfig;
 import dev.substrate.operators.telemetry.health.NodeHealthFunction;
-import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.sinks.kafka.WireFormatSerializationSchema;
+import dev.substrate.schemas.RecordIds;
+import dev.substrate.sinks.kafka.KafkaOutputSink;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import javax.annotation.Nullable;
-import org.apache.avro.Schema;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.util.function.SerializableFunction;
 
 /**
  * The fleet-health stage: node health, GPU anomalies and cluster capacity from decoded GPU samples,
@@ -42,19 +40,20 @@ import org.apache.flink.util.function.SerializableFunction;
  *                                      ClusterCapacityFunction ───────────────► cluster_capacity, substrate.cluster-capacity
  * </pre>
  *
- * <p>Event time: {@link Settings#watermarks} assigns timestamps ({@code timestamp}) and watermarks
- * to the incoming stream. The ingest stage reads with {@code WatermarkStrategy.noWatermarks()}, so
- * the default ({@link #defaultWatermarks}) is what a Substrate job uses; pass null only when the
- * stream already carries timestamps and watermarks. Usage:
+ * <p>Event time is the job's: the ingest assigns timestamps ({@code timestamp}) and watermarks
+ * once, per Kafka partition, with watermarks that advance with the data during a replay, so
+ * heartbeat timers and capacity reports fire in event-time order. A silent node is DOWN about
+ * {@code heartbeatTimeout + outOfOrderness} after its last sample while other nodes report on the
+ * same partitions. Usage:
  *
  * <pre>{@code
- * DataStream<GpuSample> samples = (DataStream<GpuSample>) ingest.events().get(EventType.GPU_SAMPLE);
  * FleetHealthStage.Output health =
- *         new FleetHealthStage(FleetHealthOptions.settings(config, catalog, kafka)).addTo(samples);
+ *         new FleetHealthStage(FleetHealthStage.Settings.from(config, context))
+ *                 .addTo(ingest.gpuSamples());
  * }</pre>
  *
- * <p>Operator uids (stable, for savepoints): {@code fleet-health-watermarks}, {@code node-health},
- * {@code gpu-anomalies}, {@code cluster-capacity}, {@code lake-<table>}, {@code kafka-<table>}.
+ * <p>Operator uids (stable, for savepoints): {@code node-health}, {@code gpu-anomalies}, {@code
+ * cluster-capacity}, {@code lake-<table>}, {@code kafka-<table>}.
  */
 public final class FleetHealthStage {
 
@@ -68,15 +67,9 @@ public final class FleetHealthStage {
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
-    /** Adds the stage behind {@code samples} and returns its three output streams. */
+    /** Adds the stage behind {@code samples}, which carry the job's event time. */
     public Output addTo(DataStream<GpuSample> samples) {
         DataStream<GpuSample> timed = samples;
-        if (settings.watermarks() != null) {
-            timed =
-                    samples.assignTimestampsAndWatermarks(settings.watermarks())
-                            .uid("fleet-health-watermarks")
-                            .name("fleet health: event time");
-        }
 
         DataStream<NodeHealth> health =
                 timed.keyBy(NodeHealthFunction::nodeKey, Types.STRING)
@@ -130,82 +123,35 @@ public final class FleetHealthStage {
                             "cluster"),
                     IcebergLakeSink.LOW_VOLUME_WRITERS);
         }
-        KafkaOutput kafka = settings.kafka();
-        if (kafka != null) {
-            // Keys keep one node's, GPU's or cluster's records in order on one partition.
-            sendTo(
-                    health,
-                    kafka,
-                    kafka.nodeHealthTopic(),
-                    NODE_HEALTH_TABLE,
-                    NodeHealth.getClassSchema(),
-                    h -> h.getCluster() + "/" + h.getNode());
-            sendTo(
-                    anomalies,
-                    kafka,
-                    kafka.anomalyTopic(),
-                    GPU_ANOMALIES_TABLE,
-                    GpuAnomaly.getClassSchema(),
-                    GpuAnomaly::getGpuUuid);
-            sendTo(
-                    capacity,
-                    kafka,
-                    kafka.capacityTopic(),
-                    CLUSTER_CAPACITY_TABLE,
-                    ClusterCapacity.getClassSchema(),
-                    ClusterCapacity::getCluster);
+        // Keys keep one node's, GPU's or cluster's records in order on one partition.
+        if (settings.nodeHealthOutput() != null) {
+            settings.nodeHealthOutput().writeFrom(health, "kafka-" + NODE_HEALTH_TABLE);
+        }
+        if (settings.anomalyOutput() != null) {
+            settings.anomalyOutput().writeFrom(anomalies, "kafka-" + GPU_ANOMALIES_TABLE);
+        }
+        if (settings.capacityOutput() != null) {
+            settings.capacityOutput().writeFrom(capacity, "kafka-" + CLUSTER_CAPACITY_TABLE);
         }
         return new Output(health, anomalies, capacity);
-    }
-
-    private static <T extends SpecificRecord> void sendTo(
-            DataStream<T> stream,
-            KafkaOutput kafka,
-            String topic,
-            String table,
-            Schema schema,
-            SerializableFunction<T, String> keyOf) {
-        KafkaSink<T> sink =
-                KafkaSink.<T>builder()
-                        .setBootstrapServers(kafka.bootstrapServers())
-                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                        .setRecordSerializer(
-                                new WireFormatSerializationSchema<>(
-                                        topic, schema, kafka.registry(), keyOf))
-                        .build();
-        stream.sinkTo(sink).uid("kafka-" + table).name("kafka: " + topic);
-    }
-
-    /**
-     * Event time of the samples: the {@code timestamp} field, watermarks {@code outOfOrderness}
-     * behind the newest sample and moved on by the samples themselves ({@link
-     * EagerWatermarkGenerator}), an input split without samples for {@code idleness} not holding
-     * the others back. A silent node is DOWN about {@code heartbeatTimeout + outOfOrderness} after
-     * its last sample while other nodes report on the same splits.
-     */
-    public static WatermarkStrategy<GpuSample> defaultWatermarks(
-            Duration outOfOrderness, Duration idleness) {
-        long bound = outOfOrderness.toMillis();
-        return WatermarkStrategy.<GpuSample>forGenerator(
-                        context -> new EagerWatermarkGenerator<>(bound, 1_000))
-                .withTimestampAssigner((sample, previous) -> sample.getTimestamp().toEpochMilli())
-                .withIdleness(idleness);
     }
 
     /**
      * What the stage computes and where it writes.
      *
-     * @param watermarks timestamps and watermarks to assign; null when the input already has them
      * @param catalog the lake catalog for the three tables; null writes no tables (tests)
-     * @param kafka the Kafka topics to publish to; null publishes nothing (tests)
+     * @param nodeHealthOutput the node-health topic, or null (tests)
+     * @param anomalyOutput the anomaly topic, or null (tests)
+     * @param capacityOutput the capacity topic, or null (tests)
      */
     public record Settings(
             NodeHealthConfig health,
             AnomalyConfig anomalies,
             CapacityConfig capacity,
-            @Nullable WatermarkStrategy<GpuSample> watermarks,
             @Nullable LakeCatalogConfig catalog,
-            @Nullable KafkaOutput kafka) {
+            @Nullable KafkaOutputSink<NodeHealth> nodeHealthOutput,
+            @Nullable KafkaOutputSink<GpuAnomaly> anomalyOutput,
+            @Nullable KafkaOutputSink<ClusterCapacity> capacityOutput) {
 
         public Settings {
             Objects.requireNonNull(health, "health");
@@ -213,19 +159,50 @@ public final class FleetHealthStage {
             Objects.requireNonNull(capacity, "capacity");
         }
 
-        /** These settings for an input that already carries watermarks ({@code null}) or not. */
-        public Settings withWatermarks(@Nullable WatermarkStrategy<GpuSample> strategy) {
-            return new Settings(health, anomalies, capacity, strategy, catalog, kafka);
+        /** The settings of {@code config} ({@link FleetHealthOptions}) in {@code context}. */
+        public static Settings from(ReadableConfig config, StageContext context) {
+            return new Settings(
+                    FleetHealthOptions.health(config),
+                    FleetHealthOptions.anomalies(config),
+                    FleetHealthOptions.capacity(config),
+                    context.lake(),
+                    context.<NodeHealth>kafkaOutput(
+                                    NodeHealth.getClassSchema(),
+                                    config.get(FleetHealthOptions.NODE_HEALTH_TOPIC))
+                            .key(h -> h.getCluster() + "/" + h.getNode())
+                            .recordId(RecordIds::of)
+                            .build(),
+                    context.<GpuAnomaly>kafkaOutput(
+                                    GpuAnomaly.getClassSchema(),
+                                    config.get(FleetHealthOptions.ANOMALY_TOPIC))
+                            .key(GpuAnomaly::getGpuUuid)
+                            .recordId(RecordIds::of)
+                            .build(),
+                    context.<ClusterCapacity>kafkaOutput(
+                                    ClusterCapacity.getClassSchema(),
+                                    config.get(FleetHealthOptions.CAPACITY_TOPIC))
+                            .key(ClusterCapacity::getCluster)
+                            .recordId(RecordIds::of)
+                            .build());
+        }
+
+        /** The same computation, writing neither tables nor topics (tests). */
+        public Settings withoutSinks() {
+            return new Settings(health, anomalies, capacity, null, null, null, null);
+        }
+
+        /** The Kafka topics the stage writes. */
+        public List<String> topics() {
+            List<String> topics = new ArrayList<>();
+            for (KafkaOutputSink<?> output :
+                    Arrays.asList(nodeHealthOutput, anomalyOutput, capacityOutput)) {
+                if (output != null) {
+                    topics.add(output.topic());
+                }
+            }
+            return topics;
         }
     }
-
-    /** The Kafka cluster, registry and topics the stage publishes to. */
-    public record KafkaOutput(
-            String bootstrapServers,
-            SchemaRegistryConfig registry,
-            String nodeHealthTopic,
-            String anomalyTopic,
-            String capacityTopic) {}
 
     /** The node-health changelog, the anomaly events and the capacity reports. */
     public record Output(

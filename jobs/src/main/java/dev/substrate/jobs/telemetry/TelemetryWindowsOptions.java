@@ -2,36 +2,17 @@ package dev.substrate.jobs.telemetry;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
-import dev.substrate.operators.telemetry.windows.TelemetryWindows;
 import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
-import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.sinks.lake.LakeCatalogConfig;
 import java.time.Duration;
-import javax.annotation.Nullable;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 
 /**
- * The options of {@link TelemetryWindowsStage}, typed, documented and defaulted; {@link #settings}
- * turns a configuration into the stage's settings.
+ * The options of {@link TelemetryWindowsStage}, typed, documented and defaulted; the stage's {@code
+ * Settings.from} turns a configuration into its settings. Event time is the job's ({@link
+ * dev.substrate.jobs.config.EventTimeOptions}).
  */
 public final class TelemetryWindowsOptions {
-
-    public static final ConfigOption<Duration> OUT_OF_ORDERNESS =
-            key("telemetry.windows.out-of-orderness")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(10))
-                    .withDescription(
-                            "How far behind the newest reading a reading may arrive and still count"
-                                    + " in its window (the watermark lags by this much).");
-
-    public static final ConfigOption<Duration> IDLENESS =
-            key("telemetry.windows.idleness")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(30))
-                    .withDescription(
-                            "An input without readings for this long stops holding the windows'"
-                                    + " watermark back.");
 
     public static final ConfigOption<Duration> ALLOWED_LATENESS =
             key("telemetry.windows.allowed-lateness")
@@ -86,30 +67,9 @@ public final class TelemetryWindowsOptions {
     /** The window settings from {@code config}. */
     public static TelemetryWindowsConfig windows(ReadableConfig config) {
         return new TelemetryWindowsConfig(
-                config.get(OUT_OF_ORDERNESS),
-                config.get(IDLENESS),
                 config.get(ALLOWED_LATENESS),
                 config.get(MAX_GAP),
                 config.get(QUANTILES),
                 config.get(QUIET_CLOSE));
-    }
-
-    /**
-     * The stage's settings: watermarks assigned by the stage, rows to the lake and, when {@code
-     * bootstrapServers} is not null, to {@link #TOPIC}.
-     */
-    public static TelemetryWindowsStage.Settings settings(
-            ReadableConfig config,
-            LakeCatalogConfig catalog,
-            @Nullable String bootstrapServers,
-            @Nullable SchemaRegistryConfig registry) {
-        TelemetryWindowsConfig windows = windows(config);
-        TelemetryWindowsStage.KafkaOutput kafka =
-                bootstrapServers == null || registry == null
-                        ? null
-                        : new TelemetryWindowsStage.KafkaOutput(
-                                bootstrapServers, registry, config.get(TOPIC));
-        return new TelemetryWindowsStage.Settings(
-                windows, TelemetryWindows.watermarks(windows), catalog, kafka);
     }
 }

@@ -58,4 +58,54 @@ class SubstrateConfigTest {
         assertThat(resolved.get(FleetHealthOptions.HEARTBEAT_TIMEOUT).toSeconds()).isEqualTo(45);
         assertThat(resolved.get(TelemetryWindowsOptions.TOPIC)).isEqualTo("arg.gpu-metrics");
     }
+
+    @Test
+    void theOldKeysOfTheThreeClocksStillSetTheOneClockWithAWarningNamingTheNewKey() {
+        Configuration resolved =
+                SubstrateConfig.resolve(
+                        new Configuration(),
+                        Map.of(),
+                        new String[] {
+                            "--telemetry.windows.out-of-orderness", "9 s",
+                            "--telemetry.watermark.idleness", "12 s",
+                            "--watermark.max-future-skew", "2 min"
+                        });
+
+        assertThat(resolved.get(EventTimeOptions.OUT_OF_ORDERNESS)).hasSeconds(9);
+        assertThat(resolved.get(EventTimeOptions.IDLENESS)).hasSeconds(12);
+        assertThat(resolved.get(EventTimeOptions.MAX_FUTURE_SKEW)).hasMinutes(2);
+        assertThat(SubstrateConfig.deprecationWarnings(resolved.keySet()))
+                .containsExactlyInAnyOrder(
+                        "Option 'telemetry.windows.out-of-orderness' is deprecated and will be"
+                                + " removed in the next release: use 'event-time.out-of-orderness'"
+                                + " (one event-time clock for the whole job).",
+                        "Option 'telemetry.watermark.idleness' is deprecated and will be removed"
+                                + " in the next release: use 'event-time.idleness' (one event-time"
+                                + " clock for the whole job).",
+                        "Option 'watermark.max-future-skew' is deprecated and will be removed in"
+                                + " the next release: use 'event-time.max-future-skew' (one"
+                                + " event-time clock for the whole job).");
+        assertThat(
+                        SubstrateConfig.deprecationWarnings(
+                                SubstrateConfig.resolve(
+                                                new Configuration(),
+                                                Map.of(),
+                                                new String[] {"--event-time.idleness", "3 s"})
+                                        .keySet()))
+                .isEmpty();
+    }
+
+    @Test
+    void theTopicsTheJobWritesComeFromItsStages() {
+        Configuration config = new Configuration();
+        config.set(TelemetryWindowsOptions.TOPIC, "custom.gpu-metrics");
+
+        assertThat(dev.substrate.jobs.SubstrateJob.outputTopics(config))
+                .containsExactly(
+                        "substrate.dead-letters",
+                        "custom.gpu-metrics",
+                        "substrate.node-health",
+                        "substrate.gpu-anomalies",
+                        "substrate.cluster-capacity");
+    }
 }

@@ -7,8 +7,8 @@ import dev.substrate.events.AuditEvent;
 import dev.substrate.events.AuditOutcome;
 import dev.substrate.events.DataClassification;
 import dev.substrate.events.GpuSample;
-import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.sinks.lake.LakeReader;
@@ -56,7 +56,7 @@ public final class GovernanceTestKit {
     }
 
     public static Catalog catalog(Configuration config) {
-        return SubstrateJob.catalog(config).catalogLoader().loadCatalog();
+        return StageContext.catalog(config).catalogLoader().loadCatalog();
     }
 
     /** Polls until the table has at least {@code rows} committed rows. */

@@ -2,6 +2,7 @@ package dev.substrate.jobs.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
 import dev.substrate.operators.telemetry.capacity.CapacityConfig;
 import dev.substrate.operators.telemetry.health.NodeHealthConfig;
@@ -15,15 +16,19 @@ class FleetHealthOptionsTest {
 
     @Test
     void defaultOptionsGiveTheOperatorsDefaults() {
+        Configuration config = new Configuration();
         FleetHealthStage.Settings settings =
-                FleetHealthOptions.settings(new Configuration(), null, null);
+                FleetHealthStage.Settings.from(config, StageContext.from(config));
         assertThat(settings.health()).isEqualTo(NodeHealthConfig.defaults());
         assertThat(settings.anomalies()).isEqualTo(AnomalyConfig.defaults());
         assertThat(settings.capacity()).isEqualTo(CapacityConfig.defaults());
-        assertThat(settings.watermarks()).isNotNull();
-        assertThat(settings.catalog()).isNull();
-        assertThat(settings.kafka()).isNull();
-        assertThat(settings.withWatermarks(null).watermarks()).isNull();
+        assertThat(settings.catalog()).isNotNull();
+        assertThat(settings.topics())
+                .containsExactly(
+                        "substrate.node-health",
+                        "substrate.gpu-anomalies",
+                        "substrate.cluster-capacity");
+        assertThat(settings.withoutSinks().topics()).isEmpty();
     }
 
     @Test
@@ -35,7 +40,8 @@ class FleetHealthOptionsTest {
         config.set(FleetHealthOptions.ANOMALY_CONSECUTIVE, 5);
         config.set(FleetHealthOptions.CAPACITY_INTERVAL, Duration.ofSeconds(30));
 
-        FleetHealthStage.Settings settings = FleetHealthOptions.settings(config, null, null);
+        FleetHealthStage.Settings settings =
+                FleetHealthStage.Settings.from(config, StageContext.from(config));
         assertThat(settings.health().heartbeatTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(settings.health().wallClockTimeout()).as("0 disables it").isNull();
         assertThat(settings.health().xids().actionFor(79)).isEqualTo(XidTriage.Action.DRAIN);

@@ -7,6 +7,7 @@ import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.NodeHealth;
 import dev.substrate.events.NodeStatus;
+import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
 import dev.substrate.operators.telemetry.capacity.CapacityConfig;
 import dev.substrate.operators.telemetry.health.NodeHealthConfig;
@@ -116,13 +117,21 @@ class HeartbeatLossITCase {
                                 .withWallClockTimeout(null),
                         AnomalyConfig.defaults(),
                         CapacityConfig.defaults(),
-                        FleetHealthStage.defaultWatermarks(
-                                Duration.ofSeconds(5), Duration.ofSeconds(15)),
                         catalog,
+                        null,
+                        null,
                         null);
+        // The job's event time, as the ingest assigns it.
         FleetHealthStage.Output output =
                 new FleetHealthStage(settings)
-                        .addTo(env.fromData(samples, new AvroTypeInfo<>(GpuSample.class)));
+                        .addTo(
+                                env.fromData(samples, new AvroTypeInfo<>(GpuSample.class))
+                                        .assignTimestampsAndWatermarks(
+                                                EventTimeWatermarks.<GpuSample>strategy(
+                                                        s -> s.getTimestamp().toEpochMilli(),
+                                                        Duration.ofSeconds(5),
+                                                        Duration.ofSeconds(15),
+                                                        Duration.ofDays(36_500))));
         CloseableIterator<NodeHealth> healthResults = output.nodeHealth().collectAsync();
         CloseableIterator<ClusterCapacity> capacityResults = output.capacity().collectAsync();
         CloseableIterator<GpuAnomaly> anomalyResults = output.anomalies().collectAsync();

@@ -3,6 +3,7 @@ package dev.substrate.jobs.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.schemas.SchemaHistory;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -104,9 +104,6 @@ class QuietCloseITCase {
         config.set(PipelineOptions.GENERIC_TYPES, false);
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(500));
         config.set(TelemetryWindowsOptions.QUIET_CLOSE, QUIET);
-        config.set(TelemetryWindowsOptions.OUT_OF_ORDERNESS, OUT_OF_ORDERNESS);
-        // n2's source subtask stops holding event time back soon after its capture ends.
-        config.set(TelemetryWindowsOptions.IDLENESS, Duration.ofSeconds(1));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(2);
         NvidiaSmiCsvSource captures =
@@ -115,11 +112,19 @@ class QuietCloseITCase {
                         .file(n2, "us-east-1", CLUSTER, "n2")
                         .tail(Duration.ofMillis(100))
                         .build();
-        new TelemetryWindowsStage(TelemetryWindowsOptions.settings(config, lake, null, null))
+        new TelemetryWindowsStage(
+                        new TelemetryWindowsStage.Settings(
+                                TelemetryWindowsOptions.windows(config), lake, null))
                 .addTo(
                         env.fromSource(
                                 captures,
-                                WatermarkStrategy.noWatermarks(),
+                                // n2's source subtask stops holding event time back soon after
+                                // its capture ends.
+                                EventTimeWatermarks.<GpuSample>strategy(
+                                        s -> s.getTimestamp().toEpochMilli(),
+                                        OUT_OF_ORDERNESS,
+                                        Duration.ofSeconds(1),
+                                        Duration.ofDays(36_500)),
                                 "nvidia-smi tail",
                                 new AvroTypeInfo<>(GpuSample.class)));
         JobClient job = env.executeAsync("quiet-close-itcase");

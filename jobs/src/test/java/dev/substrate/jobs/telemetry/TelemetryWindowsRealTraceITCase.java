@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.MetricsLevel;
+import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.samples.H100TraceReplay;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -68,12 +68,17 @@ class TelemetryWindowsRealTraceITCase {
                         NvidiaSmiCsvSource.builder()
                                 .file(trace, "us-east-1", "use1-h100-a", "use1-h100-a-n001")
                                 .build(),
-                        WatermarkStrategy.noWatermarks(),
+                        EventTimeWatermarks.<GpuSample>strategy(
+                                s -> s.getTimestamp().toEpochMilli(),
+                                Duration.ofSeconds(5),
+                                Duration.ofSeconds(30),
+                                Duration.ofDays(36_500)),
                         "nvidia-smi replay",
                         new AvroTypeInfo<>(GpuSample.class));
         TelemetryWindowsStage.Output output =
                 new TelemetryWindowsStage(
-                                TelemetryWindowsOptions.settings(config, catalog, null, null))
+                                new TelemetryWindowsStage.Settings(
+                                        TelemetryWindowsOptions.windows(config), catalog, null))
                         .addTo(samples);
         CloseableIterator<GpuMetrics> oneMinute = output.oneMinute().collectAsync();
         CloseableIterator<GpuSample> late = output.lateSamples().collectAsync();

@@ -12,16 +12,25 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 
 /**
- * The ingest's watermarks: bounded out-of-orderness, idle partitions ignored after a timeout, and
- * one guard — an event time further ahead of the wall clock than {@code maxFutureSkew} does not
- * move the watermark. Without the guard, one producer with a wrong clock (a reading stamped next
- * year) would make every later record of its partition "late". Such records still flow on; the
- * quality rules judge their timestamps.
+ * The job's one event-time clock, assigned per Kafka partition where the ingest reads: bounded
+ * out-of-orderness, idle partitions ignored after a timeout, watermarks that advance with the data
+ * as well as with the wall clock, and one guard — an event time further ahead of the wall clock
+ * than {@code maxFutureSkew} does not move the watermark. Without the guard, one producer with a
+ * wrong clock (a reading stamped next year) would make every later record of its partition "late".
+ * Such records still flow on; the quality rules judge their timestamps.
+ *
+ * <p>Besides the periodic emission, a record that moves event time on by at least {@link
+ * #EAGER_STEP_MILLIS} emits a watermark itself: during a replay or a catch-up, when a periodic
+ * watermark would lag the records by minutes, heartbeat timers and windows downstream still fire in
+ * event-time order.
  *
  * <p>Records for which the {@link EventTimeExtractor} returns {@link #NO_EVENT_TIME} (dead letters
  * mixed into the same stream) are ignored by the generator.
  */
 public final class EventTimeWatermarks {
+
+    /** The smallest advance of event time that makes a record emit a watermark itself. */
+    public static final long EAGER_STEP_MILLIS = 1_000;
 
     /** Returned by an extractor for a record that has no event time. */
     public static final long NO_EVENT_TIME = Long.MIN_VALUE;
@@ -79,6 +88,7 @@ public final class EventTimeWatermarks {
         private final Clock clock;
         private final EventTimeExtractor<T> extractor;
         private long maxTimestamp = Long.MIN_VALUE;
+        private long lastEmitted = Long.MIN_VALUE;
 
         Generator(
                 long outOfOrdernessMs,
@@ -100,13 +110,25 @@ public final class EventTimeWatermarks {
                 return;
             }
             maxTimestamp = Math.max(maxTimestamp, eventTimestamp);
+            long watermark = maxTimestamp - outOfOrdernessMs - 1;
+            if (lastEmitted == Long.MIN_VALUE || watermark - lastEmitted >= EAGER_STEP_MILLIS) {
+                emit(watermark, output);
+            }
         }
 
         @Override
         public void onPeriodicEmit(WatermarkOutput output) {
             if (maxTimestamp != Long.MIN_VALUE) {
-                output.emitWatermark(new Watermark(maxTimestamp - outOfOrdernessMs - 1));
+                long watermark = maxTimestamp - outOfOrdernessMs - 1;
+                if (watermark > lastEmitted) {
+                    emit(watermark, output);
+                }
             }
+        }
+
+        private void emit(long watermark, WatermarkOutput output) {
+            output.emitWatermark(new Watermark(watermark));
+            lastEmitted = watermark;
         }
 
         long currentMaxTimestamp() {

@@ -46,6 +46,34 @@ class EventTimeWatermarksTest {
         assertThat(out.last()).isEqualTo(NOW + 30_000 - 5_001);
     }
 
+    @Test
+    void recordsMoveTheWatermarkInStepsWithoutWaitingForThePeriodicEmit() {
+        EventTimeWatermarks.Generator<Long> generator =
+                new EventTimeWatermarks.Generator<>(
+                        5_000,
+                        60_000,
+                        Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
+                        t -> t);
+        Recorder out = new Recorder();
+        long t0 = NOW - 3_600_000; // a replay an hour behind the clock
+        generator.onEvent(t0 + 10_000, t0 + 10_000, out);
+        generator.onEvent(t0 + 10_500, t0 + 10_500, out);
+        generator.onEvent(t0 + 11_000, t0 + 11_000, out);
+        generator.onEvent(t0 + 3_000, t0 + 3_000, out); // out of order: no step back
+        generator.onEvent(t0 + 20_000, t0 + 20_000, out);
+        assertThat(out.watermarks)
+                .containsExactly(t0 + 4_999, t0 + 5_999, t0 + 14_999)
+                .as(
+                        "a step below %d ms waits for the periodic emit",
+                        EventTimeWatermarks.EAGER_STEP_MILLIS);
+
+        generator.onEvent(t0 + 20_400, t0 + 20_400, out);
+        generator.onPeriodicEmit(out);
+        generator.onPeriodicEmit(out);
+        assertThat(out.watermarks)
+                .containsExactly(t0 + 4_999, t0 + 5_999, t0 + 14_999, t0 + 15_399);
+    }
+
     private static final class Recorder implements WatermarkOutput {
         final List<Long> watermarks = new ArrayList<>();
 

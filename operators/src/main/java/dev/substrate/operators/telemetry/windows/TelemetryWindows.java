@@ -6,7 +6,6 @@ import dev.substrate.events.MetricsLevel;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import java.time.Duration;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -36,10 +35,10 @@ import org.apache.flink.util.OutputTag;
  * window merges the partials ({@link GpuWindowMerger}); the process functions only stamp window
  * bounds. Accumulators are POJOs with DDSketch quantiles serialized by {@link
  * QuantileSketchTypeInfo}, so the job runs with {@code pipeline.generic-types: false}. The input
- * must carry event-time timestamps and watermarks, e.g. from {@link #watermarks}. With allowed
- * lateness the local phase is skipped (see {@link #gpuWindows}); a rollup window and the 5-minute
- * windows count each GPU window once, at its first firing, and re-firings caused by allowed
- * lateness update only the GPU rows of the 1-minute output.
+ * must carry event-time timestamps and watermarks (the job assigns them once, at ingest). With
+ * allowed lateness the local phase is skipped (see {@link #gpuWindows}); a rollup window and the
+ * 5-minute windows count each GPU window once, at its first firing, and re-firings caused by
+ * allowed lateness update only the GPU rows of the 1-minute output.
  *
  * <p><b>A source that goes quiet still reports.</b> An idle input stops holding the watermark back
  * but does not move it on, so when a capture or the whole fleet stops, the windows holding its last
@@ -72,13 +71,6 @@ public final class TelemetryWindows {
             new OutputTag<>("late-gpu-samples", new AvroTypeInfo<>(GpuSample.class));
 
     private TelemetryWindows() {}
-
-    /** Event time from the reading's timestamp, bounded out-of-orderness and idleness. */
-    public static WatermarkStrategy<GpuSample> watermarks(TelemetryWindowsConfig config) {
-        return WatermarkStrategy.<GpuSample>forBoundedOutOfOrderness(config.outOfOrderness())
-                .withTimestampAssigner((sample, ts) -> sample.getTimestamp().toEpochMilli())
-                .withIdleness(config.idleness());
-    }
 
     /** Adds the windows behind {@code samples}, which carry timestamps and watermarks. */
     public static Output apply(DataStream<GpuSample> samples, TelemetryWindowsConfig config) {

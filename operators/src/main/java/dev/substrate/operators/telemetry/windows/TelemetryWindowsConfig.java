@@ -5,11 +5,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Settings of the telemetry windows.
+ * Settings of the telemetry windows. Event time is not theirs to set: the readings arrive with the
+ * job's timestamps and watermarks, assigned once where the ingest reads.
  *
- * @param outOfOrderness how far behind the newest reading a reading may arrive and still be on time
- *     (the watermark lags by this much)
- * @param idleness after this long without readings an input split stops holding the watermark back
  * @param allowedLateness how long after a window closed a late reading still updates it (the
  *     window's row is then emitted again with the update); later readings go to the late output
  * @param maxGap intervals between two readings of a GPU longer than this are gaps: not integrated
@@ -20,20 +18,13 @@ import java.util.Objects;
  *     quiet time; zero closes by the watermark only (see {@link TelemetryWindows})
  */
 public record TelemetryWindowsConfig(
-        Duration outOfOrderness,
-        Duration idleness,
-        Duration allowedLateness,
-        Duration maxGap,
-        boolean quantiles,
-        Duration quietClose)
+        Duration allowedLateness, Duration maxGap, boolean quantiles, Duration quietClose)
         implements Serializable {
 
     /** The default quiet close: two minutes, longer than a minute window plus its delays. */
     public static final Duration DEFAULT_QUIET_CLOSE = Duration.ofMinutes(2);
 
     public TelemetryWindowsConfig {
-        Objects.requireNonNull(outOfOrderness, "outOfOrderness");
-        Objects.requireNonNull(idleness, "idleness");
         Objects.requireNonNull(allowedLateness, "allowedLateness");
         Objects.requireNonNull(maxGap, "maxGap");
         Objects.requireNonNull(quietClose, "quietClose");
@@ -46,42 +37,21 @@ public record TelemetryWindowsConfig(
         }
     }
 
-    /** Settings with the {@link #DEFAULT_QUIET_CLOSE default quiet close}. */
-    public TelemetryWindowsConfig(
-            Duration outOfOrderness,
-            Duration idleness,
-            Duration allowedLateness,
-            Duration maxGap,
-            boolean quantiles) {
-        this(outOfOrderness, idleness, allowedLateness, maxGap, quantiles, DEFAULT_QUIET_CLOSE);
-    }
-
     /**
-     * Defaults for nvidia-smi (sub-second) and DCGM (15–30 s) sampling: 10 s out of order, 30 s
-     * idleness, no allowed lateness (late readings go to the late output), 60 s maximum gap,
-     * quantiles on, windows closed after 2 minutes of quiet.
+     * Defaults for nvidia-smi (sub-second) and DCGM (15–30 s) sampling: no allowed lateness (late
+     * readings go to the late output), 60 s maximum gap, quantiles on, windows closed after 2
+     * minutes of quiet.
      */
     public static TelemetryWindowsConfig defaults() {
         return new TelemetryWindowsConfig(
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(30),
-                Duration.ZERO,
-                Duration.ofSeconds(60),
-                true);
+                Duration.ZERO, Duration.ofSeconds(60), true, DEFAULT_QUIET_CLOSE);
     }
 
     public TelemetryWindowsConfig withAllowedLateness(Duration lateness) {
-        return new TelemetryWindowsConfig(
-                outOfOrderness, idleness, lateness, maxGap, quantiles, quietClose);
-    }
-
-    public TelemetryWindowsConfig withOutOfOrderness(Duration delay) {
-        return new TelemetryWindowsConfig(
-                delay, idleness, allowedLateness, maxGap, quantiles, quietClose);
+        return new TelemetryWindowsConfig(lateness, maxGap, quantiles, quietClose);
     }
 
     public TelemetryWindowsConfig withQuietClose(Duration quiet) {
-        return new TelemetryWindowsConfig(
-                outOfOrderness, idleness, allowedLateness, maxGap, quantiles, quiet);
+        return new TelemetryWindowsConfig(allowedLateness, maxGap, quantiles, quiet);
     }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
+import dev.substrate.testkit.GpuSamples;
 import dev.substrate.testkit.MiniClusters;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +72,7 @@ class TelemetryWindowsITCase {
         TelemetryWindowsConfig config = TelemetryWindowsConfig.defaults();
         DataStream<GpuSample> samples =
                 env.fromData(fleet(), new AvroTypeInfo<>(GpuSample.class))
-                        .assignTimestampsAndWatermarks(TelemetryWindows.watermarks(config));
+                        .assignTimestampsAndWatermarks(GpuSamples.eventTime());
         TelemetryWindows.Output out = TelemetryWindows.apply(samples, config);
         List<GpuMetrics> rows = new ArrayList<>();
         try (var it = out.oneMinute().union(out.fiveMinutes()).executeAndCollect()) {
