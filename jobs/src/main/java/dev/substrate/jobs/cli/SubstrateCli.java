@@ -1,15 +1,24 @@
 package dev.substrate.jobs.cli;
 
+import dev.substrate.collector.CollectCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code substrate} command line: {@code substrate local} runs everything on this machine. */
+/**
+ * The {@code substrate} command line: {@code substrate local} runs everything on this machine,
+ * {@code substrate collect} publishes real GPU telemetry to Kafka.
+ */
 @Command(
         name = "substrate",
         mixinStandardHelpOptions = true,
         version = "substrate 0.1.0",
         description = "The streaming control plane for AI infrastructure, on Apache Flink.",
-        subcommands = {LocalCommand.class, ServicesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            LocalCommand.class,
+            ServicesCommand.class,
+            CollectCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SubstrateCli {
 
     public static void main(String[] args) {
