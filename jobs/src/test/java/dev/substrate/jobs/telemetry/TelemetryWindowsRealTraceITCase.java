@@ -8,7 +8,7 @@ import dev.substrate.events.MetricsLevel;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sources.samples.H100TraceReplay;
-import dev.substrate.sources.telemetry.NvidiaSmiCsvSource;
+import dev.substrate.sources.telemetry.NvidiaSmiCsvParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -36,7 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real H100 trace, replayed by the nvidia-smi source through the telemetry-windows stage into
+ * The real H100 trace, as the nvidia-smi parser reads it, through the telemetry-windows stage into
  * Iceberg: every 1-minute window's mean power, maximum temperature and power-cap time share equal a
  * plain computation from the CSV lines, to 0.1%.
  */
@@ -70,12 +69,9 @@ class TelemetryWindowsRealTraceITCase {
         LakeCatalogConfig catalog = LakeCatalogConfig.hadoop(dataDir.resolve("warehouse"));
 
         DataStream<GpuSample> samples =
-                env.fromSource(
-                        NvidiaSmiCsvSource.builder()
-                                .file(trace, "us-east-1", "use1-h100-a", "use1-h100-a-n001")
-                                .build(),
-                        WatermarkStrategy.noWatermarks(),
-                        "nvidia-smi replay",
+                env.fromData(
+                        new NvidiaSmiCsvParser("us-east-1", "use1-h100-a", "use1-h100-a-n001")
+                                .parse(trace),
                         new AvroTypeInfo<>(GpuSample.class));
         TelemetryWindowsStage.Output output =
                 new TelemetryWindowsStage(
