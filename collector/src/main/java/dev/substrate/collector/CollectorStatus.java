@@ -83,8 +83,9 @@ public record CollectorStatus(
             problems.add("Kafka: " + lastKafkaError);
         }
         for (InputStatus input : inputs) {
-            if (input.lastError() != null) {
-                problems.add(input.name() + ": " + input.lastError());
+            String error = input.lastError();
+            if (error != null) {
+                problems.add(error.startsWith(input.name()) ? error : input.name() + ": " + error);
             }
         }
         if (!problems.isEmpty()) {

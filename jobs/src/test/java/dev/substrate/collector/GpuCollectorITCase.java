@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -303,214 +304,138 @@ class GpuCollectorITCase {
             long dbe,
             int xid) {}
 
+    /** A metric of the page: its name, type, help text and each GPU's value. */
+    private record Metric(
+            String name, String type, String help, ToDoubleFunction<ExporterGpu> value) {}
+
+    /** The default counters of dcgm-exporter, in its order, with the clock-reasons metric given. */
+    private static List<Metric> metrics(String reasonsMetric, double powerLimit) {
+        return List.of(
+                new Metric(
+                        "DCGM_FI_DEV_SM_CLOCK",
+                        "gauge",
+                        "SM clock frequency (in MHz).",
+                        ExporterGpu::smClock),
+                new Metric(
+                        "DCGM_FI_DEV_MEM_CLOCK",
+                        "gauge",
+                        "Memory clock frequency (in MHz).",
+                        ExporterGpu::memClock),
+                new Metric(
+                        "DCGM_FI_DEV_MEMORY_TEMP",
+                        "gauge",
+                        "Memory temperature (in C).",
+                        ExporterGpu::memTemp),
+                new Metric(
+                        "DCGM_FI_DEV_GPU_TEMP",
+                        "gauge",
+                        "GPU temperature (in C).",
+                        ExporterGpu::temp),
+                new Metric(
+                        "DCGM_FI_DEV_POWER_USAGE",
+                        "gauge",
+                        "Power draw (in W).",
+                        ExporterGpu::power),
+                new Metric(
+                        "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+                        "counter",
+                        "Total energy consumption since boot (in mJ).",
+                        g -> 912345678),
+                new Metric(
+                        "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
+                        "counter",
+                        "Total number of PCIe retries.",
+                        g -> 0),
+                new Metric(
+                        "DCGM_FI_DEV_GPU_UTIL",
+                        "gauge",
+                        "GPU utilization (in %).",
+                        ExporterGpu::util),
+                new Metric(
+                        "DCGM_FI_DEV_MEM_COPY_UTIL",
+                        "gauge",
+                        "Memory utilization (in %).",
+                        ExporterGpu::memCopyUtil),
+                new Metric("DCGM_FI_DEV_ENC_UTIL", "gauge", "Encoder utilization (in %).", g -> 0),
+                new Metric("DCGM_FI_DEV_DEC_UTIL", "gauge", "Decoder utilization (in %).", g -> 0),
+                new Metric(
+                        "DCGM_FI_DEV_XID_ERRORS",
+                        "gauge",
+                        "Value of the last XID error encountered.",
+                        ExporterGpu::xid),
+                new Metric(
+                        "DCGM_FI_DEV_FB_FREE",
+                        "gauge",
+                        "Framebuffer memory free (in MiB).",
+                        ExporterGpu::fbFree),
+                new Metric(
+                        "DCGM_FI_DEV_FB_USED",
+                        "gauge",
+                        "Framebuffer memory used (in MiB).",
+                        ExporterGpu::fbUsed),
+                new Metric(
+                        "DCGM_FI_DEV_FB_RESERVED",
+                        "gauge",
+                        "Framebuffer memory reserved (in MiB).",
+                        ExporterGpu::fbReserved),
+                new Metric(
+                        reasonsMetric,
+                        "gauge",
+                        "Current clock event reasons.",
+                        ExporterGpu::reasons),
+                new Metric(
+                        "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
+                        "counter",
+                        "Total number of single-bit volatile ECC errors.",
+                        ExporterGpu::sbe),
+                new Metric(
+                        "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
+                        "counter",
+                        "Total number of double-bit volatile ECC errors.",
+                        ExporterGpu::dbe),
+                new Metric(
+                        "DCGM_FI_DEV_POWER_MGMT_LIMIT",
+                        "gauge",
+                        "Current power limit for the device (in W).",
+                        g -> powerLimit));
+    }
+
     /** A page as dcgm-exporter serves it: HELP and TYPE per metric, one series per GPU. */
     private static String page(
             List<ExporterGpu> gpus, String model, String hostname, String reasonsMetric) {
         StringBuilder page = new StringBuilder();
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_SM_CLOCK",
-                "gauge",
-                "SM clock frequency (in MHz).",
-                g -> g.smClock());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_MEM_CLOCK",
-                "gauge",
-                "Memory clock frequency (in MHz).",
-                g -> g.memClock());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_MEMORY_TEMP",
-                "gauge",
-                "Memory temperature (in C).",
-                g -> g.memTemp());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_GPU_TEMP",
-                "gauge",
-                "GPU temperature (in C).",
-                g -> g.temp());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_POWER_USAGE",
-                "gauge",
-                "Power draw (in W).",
-                g -> g.power());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
-                "counter",
-                "Total energy consumption since boot (in mJ).",
-                g -> 912345678);
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
-                "counter",
-                "Total number of PCIe retries.",
-                g -> 0);
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_GPU_UTIL",
-                "gauge",
-                "GPU utilization (in %).",
-                g -> g.util());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_MEM_COPY_UTIL",
-                "gauge",
-                "Memory utilization (in %).",
-                g -> g.memCopyUtil());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_ENC_UTIL",
-                "gauge",
-                "Encoder utilization (in %).",
-                g -> 0);
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_DEC_UTIL",
-                "gauge",
-                "Decoder utilization (in %).",
-                g -> 0);
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_XID_ERRORS",
-                "gauge",
-                "Value of the last XID error encountered.",
-                g -> g.xid());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_FB_FREE",
-                "gauge",
-                "Framebuffer memory free (in MiB).",
-                g -> g.fbFree());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_FB_USED",
-                "gauge",
-                "Framebuffer memory used (in MiB).",
-                g -> g.fbUsed());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_FB_RESERVED",
-                "gauge",
-                "Framebuffer memory reserved (in MiB).",
-                g -> g.fbReserved());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                reasonsMetric,
-                "gauge",
-                "Current clock event reasons.",
-                g -> g.reasons());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
-                "counter",
-                "Total number of single-bit volatile ECC errors.",
-                g -> g.sbe());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
-                "counter",
-                "Total number of double-bit volatile ECC errors.",
-                g -> g.dbe());
-        metric(
-                page,
-                gpus,
-                model,
-                hostname,
-                "DCGM_FI_DEV_POWER_MGMT_LIMIT",
-                "gauge",
-                "Current power limit for the device (in W).",
-                g -> model.contains("H100") ? 700 : 400);
-        return page.toString();
-    }
-
-    private static void metric(
-            StringBuilder page,
-            List<ExporterGpu> gpus,
-            String model,
-            String hostname,
-            String name,
-            String type,
-            String help,
-            java.util.function.ToDoubleFunction<ExporterGpu> value) {
-        page.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        page.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-        for (ExporterGpu gpu : gpus) {
-            double v = value.applyAsDouble(gpu);
-            page.append(name)
-                    .append("{gpu=\"")
-                    .append(gpu.index())
-                    .append("\",UUID=\"")
-                    .append(gpu.uuid())
-                    .append("\",pci_bus_id=\"00000000:")
-                    .append(String.format("%02X", 0x18 + gpu.index()))
-                    .append(":00.0\",device=\"nvidia")
-                    .append(gpu.index())
-                    .append("\",modelName=\"")
-                    .append(model)
-                    .append('"')
-                    .append(hostname == null ? "" : ",Hostname=\"" + hostname + "\"")
-                    .append(",DCGM_FI_DRIVER_VERSION=\"550.90.07\"} ")
-                    .append(v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v))
+        for (Metric metric : metrics(reasonsMetric, model.contains("H100") ? 700 : 400)) {
+            page.append("# HELP ")
+                    .append(metric.name())
+                    .append(' ')
+                    .append(metric.help())
                     .append('\n');
+            page.append("# TYPE ")
+                    .append(metric.name())
+                    .append(' ')
+                    .append(metric.type())
+                    .append('\n');
+            for (ExporterGpu gpu : gpus) {
+                double v = metric.value().applyAsDouble(gpu);
+                page.append(metric.name())
+                        .append("{gpu=\"")
+                        .append(gpu.index())
+                        .append("\",UUID=\"")
+                        .append(gpu.uuid())
+                        .append("\",pci_bus_id=\"00000000:")
+                        .append(String.format("%02X", 0x18 + gpu.index()))
+                        .append(":00.0\",device=\"nvidia")
+                        .append(gpu.index())
+                        .append("\",modelName=\"")
+                        .append(model)
+                        .append('"')
+                        .append(hostname == null ? "" : ",Hostname=\"" + hostname + "\"")
+                        .append(",DCGM_FI_DRIVER_VERSION=\"550.90.07\"} ")
+                        .append(v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v))
+                        .append('\n');
+            }
         }
+        return page.toString();
     }
 
     private static void serve(

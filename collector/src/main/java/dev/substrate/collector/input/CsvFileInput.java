@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +39,7 @@ public final class CsvFileInput implements TelemetryInput {
     private final boolean follow;
     private final InputSettings settings;
     private final InputCounters counters;
-    private final CountDownLatch closed = new CountDownLatch(1);
-    private Thread reader;
+    private final ReaderThread reader = new ReaderThread();
 
     public CsvFileInput(Path file, boolean follow, InputSettings settings) {
         this.file = Objects.requireNonNull(file, "file");
@@ -70,9 +67,7 @@ public final class CsvFileInput implements TelemetryInput {
             settings.notice("Waiting for " + file + " to appear.");
         }
         NvidiaSmiLines lines = new NvidiaSmiLines(parser, sink, counters, LOG);
-        reader = new Thread(() -> readLoop(lines), "csv-file-reader");
-        reader.setDaemon(true);
-        reader.start();
+        reader.start("csv-file-reader", () -> readLoop(lines));
     }
 
     /** A file that exists must start with the header, unless it is still empty and followed. */
@@ -129,14 +124,8 @@ public final class CsvFileInput implements TelemetryInput {
 
     @Override
     public void close() {
-        closed.countDown();
-        if (reader != null && reader != Thread.currentThread()) {
-            try {
-                reader.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        reader.signalClose();
+        reader.join();
     }
 
     /** Where the reader is: the open file, its identity, the offset and an unfinished line. */
@@ -155,12 +144,12 @@ public final class CsvFileInput implements TelemetryInput {
 
         void run() throws IOException {
             try {
-                while (closed.getCount() > 0) {
+                while (!reader.isClosed()) {
                     if (channel == null && !open()) {
                         if (!follow) {
                             throw new NoSuchFileException(file.toString());
                         }
-                        if (sleep()) {
+                        if (reader.sleep(settings.pollInterval())) {
                             return;
                         }
                         continue;
@@ -182,7 +171,7 @@ public final class CsvFileInput implements TelemetryInput {
                         closeChannel();
                         continue;
                     }
-                    if (sleep()) {
+                    if (reader.sleep(settings.pollInterval())) {
                         return;
                     }
                 }
@@ -278,15 +267,6 @@ public final class CsvFileInput implements TelemetryInput {
                 Object current = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
                 return current != null && !current.equals(fileKey);
             } catch (NoSuchFileException e) {
-                return true;
-            }
-        }
-
-        private boolean sleep() {
-            try {
-                return closed.await(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return true;
             }
         }

@@ -13,7 +13,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,9 +39,8 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
     private final List<String> command;
     private final InputSettings settings;
     private final InputCounters counters;
-    private final CountDownLatch closed = new CountDownLatch(1);
+    private final ReaderThread reader = new ReaderThread();
     private volatile Process process;
-    private Thread reader;
 
     /**
      * @param binary the nvidia-smi executable: a path, or a name looked up on the PATH
@@ -82,9 +80,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
                     e);
         }
         CompletableFuture<Void> header = new CompletableFuture<>();
-        reader = new Thread(() -> readForever(first, sink, header), "nvidia-smi-reader");
-        reader.setDaemon(true);
-        reader.start();
+        reader.start("nvidia-smi-reader", () -> readForever(first, sink, header));
         try {
             header.get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -112,7 +108,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
         while (true) {
             long readBefore = counters.status().read();
             String outcome = read(run, sink, firstHeader);
-            if (firstHeader.isCompletedExceptionally() || closed.getCount() == 0) {
+            if (firstHeader.isCompletedExceptionally() || reader.isClosed()) {
                 return;
             }
             if (counters.status().read() > readBefore) {
@@ -123,7 +119,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
             settings.notice(message);
             run = null;
             while (run == null) {
-                if (sleep(backoff)) {
+                if (reader.sleep(backoff)) {
                     return;
                 }
                 backoff = min(backoff.multipliedBy(2), settings.maxRestartBackoff());
@@ -179,7 +175,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
         } catch (IOException e) {
             LOG.debug("Reading nvidia-smi's output failed", e);
         }
-        if (closed.getCount() == 0) {
+        if (reader.isClosed()) {
             return "closed";
         }
         String exit = describeExit(run, counters.status().read() - readBefore);
@@ -220,7 +216,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
         started.getOutputStream().close();
         Run run = new Run(started);
         process = started;
-        if (closed.getCount() == 0) {
+        if (reader.isClosed()) {
             started.destroy();
         }
         return run;
@@ -239,16 +235,6 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
         }
     }
 
-    /** Waits; true when the input was closed meanwhile. */
-    private boolean sleep(Duration wait) {
-        try {
-            return closed.await(wait.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        }
-    }
-
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }
@@ -264,7 +250,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
 
     @Override
     public void close() {
-        closed.countDown();
+        reader.signalClose();
         Process running = process;
         if (running != null) {
             running.destroy();
@@ -277,13 +263,7 @@ public final class NvidiaSmiProcessInput implements TelemetryInput {
                 running.destroyForcibly();
             }
         }
-        if (reader != null && reader != Thread.currentThread()) {
-            try {
-                reader.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        reader.join();
         counters.finished();
     }
 
