@@ -4,6 +4,7 @@ import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
+import dev.substrate.schemas.registry.SchemaRegistration;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryException;
 import dev.substrate.schemas.wire.AvroWireEncoder;
@@ -14,7 +15,6 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -22,8 +22,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -113,11 +111,16 @@ public final class SampleEventProducer implements AutoCloseable {
         this.eventTimeStart = eventTimeStart;
         // Older versions first, as a real upgrade registers them, so each version keeps its id.
         List<Schema> gpuVersions = SchemaHistory.versions("GpuSample");
-        gpuSampleV1 = register(registry, EventType.GPU_SAMPLE.subject(), gpuVersions.get(0));
+        gpuSampleV1 =
+                SchemaRegistration.register(
+                        registry, EventType.GPU_SAMPLE.subject(), gpuVersions.get(0));
         for (EventType type : EventType.inputs()) {
-            encoders.put(type, register(registry, type.subject(), type.schema()));
+            encoders.put(
+                    type, SchemaRegistration.register(registry, type.subject(), type.schema()));
         }
-        foreign = register(registry, "substrate.samples.legacy-ping-value", FOREIGN_SCHEMA);
+        foreign =
+                SchemaRegistration.register(
+                        registry, "substrate.samples.legacy-ping-value", FOREIGN_SCHEMA);
         kafka =
                 new KafkaProducer<>(
                         Map.of(
@@ -133,66 +136,6 @@ public final class SampleEventProducer implements AutoCloseable {
                                 "substrate-sample-producer"),
                         new ByteArraySerializer(),
                         new ByteArraySerializer());
-    }
-
-    /**
-     * Registers {@code schema} the way a governed producer must: when the registry refuses it
-     * (error 409, incompatible with the subject's compatibility level; 42201, not a valid schema),
-     * the producer stops with the registry's reason, the subject and the schema named, and what to
-     * do about it; nothing is sent with an unregistered schema.
-     *
-     * @throws SchemaRegistryException with that explanation as its message (the registry's status
-     *     and error code kept), or the registry's own error for anything else
-     */
-    public static AvroWireEncoder register(
-            SchemaRegistryClient registry, String subject, Schema schema)
-            throws SchemaRegistryException {
-        try {
-            return AvroWireEncoder.register(registry, subject, schema);
-        } catch (SchemaRegistryException e) {
-            String advice;
-            if (e.errorCode() == SchemaRegistryException.INCOMPATIBLE_SCHEMA
-                    || e.httpStatus() == 409) {
-                advice =
-                        "The change breaks the subject's compatibility level. Allowed under"
-                                + " BACKWARD (the default): add a field with a default, remove a"
-                                + " field, widen int to long or float to double. Refused: a new"
-                                + " field without a default, a rename, a narrowing or another type"
-                                + " change. Make the change compatible, or publish to a new"
-                                + " subject.";
-            } else if (e.errorCode() == SchemaRegistryException.INVALID_SCHEMA) {
-                advice = "The registry cannot parse the schema; fix the schema.";
-            } else {
-                throw e;
-            }
-            throw new SchemaRegistryException(
-                    "Schema registry refused schema "
-                            + schema.getFullName()
-                            + " for subject '"
-                            + subject
-                            + "': "
-                            + e.getMessage()
-                            + fieldNames(e.getMessage(), schema)
-                            + ". "
-                            + advice,
-                    e.httpStatus(),
-                    e.errorCode(),
-                    false,
-                    e);
-        }
-    }
-
-    /** Names the fields behind the JSON pointers of a registry message ({@code /fields/6}). */
-    private static String fieldNames(String message, Schema schema) {
-        Matcher pointer = Pattern.compile("/fields/(\\d+)").matcher(message);
-        Set<String> named = new LinkedHashSet<>();
-        while (pointer.find()) {
-            int index = Integer.parseInt(pointer.group(1));
-            if (index < schema.getFields().size()) {
-                named.add(pointer.group() + " is field " + schema.getFields().get(index).name());
-            }
-        }
-        return named.isEmpty() ? "" : " [" + String.join("; ", named) + "]";
     }
 
     /**

@@ -2,14 +2,23 @@ package dev.substrate.jobs.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.collector.GpuCollector;
+import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuSample;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
+import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.SchemaHistory;
+import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.schemas.wire.SourcedTypeInfo;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTableSpec;
 import dev.substrate.sinks.lake.LakeTables;
-import dev.substrate.sources.telemetry.NvidiaSmiCsvSource;
+import dev.substrate.sources.kafka.DeadLetterSplitter;
+import dev.substrate.sources.kafka.EventKafkaSource;
+import dev.substrate.testkit.EmbeddedServicesExtension;
+import dev.substrate.testkit.MiniClusters;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,14 +37,16 @@ import java.util.TreeMap;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.CommonTestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Either;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
@@ -45,18 +56,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A live nvidia-smi capture that stops, while the job keeps running: two nodes' CSV files tailed by
- * {@link NvidiaSmiCsvSource} through the telemetry-windows stage into Iceberg, on a MiniCluster at
- * parallelism 2, with a 4 s quiet close. Node n2's capture ends 40 s (of event time) before n1's.
- * Once the files stop growing, every window holding readings is in the lake exactly once, at every
- * level and both sizes, with all its readings; those the watermark could not reach say {@code
- * closed_by = QUIET_TIME}. Then n1's capture resumes four minutes (of event time) later: the
- * watermark passes the quiet-closed windows without a second row, and the new minute is reported
- * the same way. The 1-minute table was left by an older run without {@code closed_by}: it gains the
- * column.
+ * {@code substrate collect} ({@link GpuCollector}, one per node) into the real Kafka topic, read
+ * back, decoded and given the job's event time as the ingest does, through the telemetry-windows
+ * stage into Iceberg, on a MiniCluster at parallelism 2, with a 4 s quiet close. Node n2's capture
+ * ends 40 s (of event time) before n1's. Once the files stop growing, every window holding readings
+ * is in the lake exactly once, at every level and both sizes, with all its readings; those the
+ * watermark could not reach say {@code closed_by = QUIET_TIME}. Then n1's capture resumes four
+ * minutes (of event time) later: the watermark passes the quiet-closed windows without a second
+ * row, and the new minute is reported the same way. The 1-minute table was left by an older run
+ * without {@code closed_by}: it gains the column.
  */
 class QuietCloseITCase {
 
     private static final Duration QUIET = Duration.ofSeconds(4);
+
+    /** Event time appended to each capture at a time. */
+    private static final long CHUNK = 2_000;
+
     private static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(10);
     private static final long MINUTE = 60_000;
     private static final long T0 = Instant.parse("2026-11-26T22:00:00Z").toEpochMilli();
@@ -68,13 +84,11 @@ class QuietCloseITCase {
             "timestamp, name, uuid, index, utilization.gpu, memory.used, memory.total,"
                     + " temperature.gpu, power.draw, clocks_event_reasons.active\n";
 
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
+
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final EmbeddedServicesExtension SERVICES =
+            new EmbeddedServicesExtension(List.of(EventType.GPU_SAMPLE.topic()));
 
     @TempDir Path dir;
 
@@ -106,34 +120,55 @@ class QuietCloseITCase {
         config.set(TelemetryWindowsOptions.QUIET_CLOSE, QUIET);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(2);
-        NvidiaSmiCsvSource captures =
-                NvidiaSmiCsvSource.builder()
-                        .file(n1, "us-east-1", CLUSTER, "n1")
-                        .file(n2, "us-east-1", CLUSTER, "n2")
-                        .tail(Duration.ofMillis(100))
-                        .build();
+        SchemaRegistryConfig registry = SchemaRegistryConfig.of(SERVICES.registry().url());
+        DataStream<GpuSample> samples =
+                env.fromSource(
+                                EventKafkaSource.build(
+                                        EventType.GPU_SAMPLE,
+                                        GpuSample.class,
+                                        SERVICES.broker().bootstrapServers(),
+                                        registry,
+                                        "quiet-close-itcase",
+                                        OffsetsInitializer.earliest(),
+                                        null),
+                                // A partition that stops getting readings stops holding event
+                                // time back soon after.
+                                EventTimeWatermarks
+                                        .<Either<DeadLetter, Sourced<GpuSample>>>strategy(
+                                                r ->
+                                                        r.isRight()
+                                                                ? r.right()
+                                                                        .record()
+                                                                        .getTimestamp()
+                                                                        .toEpochMilli()
+                                                                : EventTimeWatermarks.NO_EVENT_TIME,
+                                                OUT_OF_ORDERNESS,
+                                                Duration.ofSeconds(1),
+                                                Duration.ofDays(36_500)),
+                                "kafka: " + EventType.GPU_SAMPLE.topic())
+                        .process(new DeadLetterSplitter<Sourced<GpuSample>>())
+                        .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class)))
+                        .map(Sourced::record)
+                        .returns(new AvroTypeInfo<>(GpuSample.class));
         new TelemetryWindowsStage(
                         new TelemetryWindowsStage.Settings(
                                 TelemetryWindowsOptions.windows(config), lake, null))
-                .addTo(
-                        env.fromSource(
-                                captures,
-                                // n2's source subtask stops holding event time back soon after
-                                // its capture ends.
-                                EventTimeWatermarks.<GpuSample>strategy(
-                                        s -> s.getTimestamp().toEpochMilli(),
-                                        OUT_OF_ORDERNESS,
-                                        Duration.ofSeconds(1),
-                                        Duration.ofDays(36_500)),
-                                "nvidia-smi tail",
-                                new AvroTypeInfo<>(GpuSample.class)));
+                .addTo(samples);
         JobClient job = env.executeAsync("quiet-close-itcase");
-        try {
+        try (GpuCollector n1Collector = collector(n1, "n1", registry);
+                GpuCollector n2Collector = collector(n2, "n2", registry)) {
             // Both captures start together once every task runs, so neither waits for the other.
             CommonTestUtils.waitForAllTaskRunning(miniCluster, job.getJobID(), false);
             List<Reading> first = new ArrayList<>();
-            first.addAll(capture(n1, "n1", T0, T0 + 150_000)); // until 22:02:29
-            first.addAll(capture(n2, "n2", T0, T0 + 110_000)); // until 22:01:49
+            // Both captures grow together, as live ones do: each collector publishes to the same
+            // partitions, so their readings must arrive within the out-of-orderness of each other.
+            for (long from = T0; from < T0 + 150_000; from += CHUNK) {
+                first.addAll(capture(n1, "n1", from, from + CHUNK)); // until 22:02:29
+                if (from < T0 + 110_000) {
+                    first.addAll(capture(n2, "n2", from, from + CHUNK)); // until 22:01:49
+                }
+                Thread.sleep(100);
+            }
 
             Map<RowKey, Long> expected1m = expectedRows(first, 1);
             Map<RowKey, Long> expected5m = expectedRows(first, 5);
@@ -152,7 +187,11 @@ class QuietCloseITCase {
                             new RowKey(60, "CLUSTER", CLUSTER, T0 + 2 * MINUTE));
 
             // n1 resumes at 22:06: the watermark passes the quiet-closed windows, no second row.
-            List<Reading> second = capture(n1, "n1", T0 + 6 * MINUTE, T0 + 6 * MINUTE + 30_000);
+            List<Reading> second = new ArrayList<>();
+            for (long from = T0 + 6 * MINUTE; from < T0 + 6 * MINUTE + 30_000; from += CHUNK) {
+                second.addAll(capture(n1, "n1", from, from + CHUNK));
+                Thread.sleep(100);
+            }
             Map<RowKey, Long> later1m = new HashMap<>(expected1m);
             Map<RowKey, Long> later5m = new HashMap<>(expected5m);
             // A window closed before keeps its row; the new readings are too late for it.
@@ -178,6 +217,22 @@ class QuietCloseITCase {
         assertThat(evolved.schema().findField("closed_by")).isNotNull();
     }
 
+    /** {@code substrate collect --file <capture> --follow} for one node, started. */
+    private static GpuCollector collector(Path capture, String node, SchemaRegistryConfig registry)
+            throws Exception {
+        GpuCollector collector =
+                GpuCollector.builder()
+                        .bootstrapServers(SERVICES.broker().bootstrapServers())
+                        .registry(registry)
+                        .labels("us-east-1", CLUSTER, node)
+                        .timeZone(ZoneOffset.UTC)
+                        .inputSettings(input -> input.pollInterval(Duration.ofMillis(50)))
+                        .csvFile(capture, true)
+                        .build();
+        collector.start();
+        return collector;
+    }
+
     /** Appends one reading a second of GPUs {@code <node>-0} and {@code -1} to the capture. */
     private static List<Reading> capture(Path file, String node, long from, long to)
             throws Exception {
@@ -200,8 +255,7 @@ class QuietCloseITCase {
                                 300.0 + (t / 1000) % 400));
             }
         }
-        // One write: the tailing source sees whole lines only, but a whole file at once is closer
-        // to a capture that simply stops.
+        // One write: the collector tails whole lines only.
         Files.writeString(
                 file, lines.toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         return readings;

@@ -1,11 +1,13 @@
 package dev.substrate.local.cli;
 
+import dev.substrate.collector.CollectCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
- * {@code substrate dead-letters replay} re-produces dead letters once their cause is fixed.
+ * {@code substrate collect} publishes real GPU telemetry to Kafka; {@code substrate dead-letters
+ * replay} re-produces dead letters once their cause is fixed.
  */
 @Command(
         name = "substrate",
@@ -16,6 +18,7 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             ServicesCommand.class,
             DeadLettersCommand.class,
+            CollectCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SubstrateCli {

@@ -62,6 +62,31 @@ public final class NvidiaSmiCsvParser {
                     "temperature.gpu",
                     "power.draw");
 
+    /**
+     * Every field this parser reads, in the order of the {@code --query-gpu} list that {@code
+     * substrate collect} gives nvidia-smi ({@link #queryGpuArgument()}).
+     */
+    public static final List<String> QUERY_GPU_FIELDS =
+            List.of(
+                    "timestamp",
+                    "name",
+                    "uuid",
+                    "index",
+                    "pstate",
+                    "utilization.gpu",
+                    "utilization.memory",
+                    "memory.used",
+                    "memory.total",
+                    "temperature.gpu",
+                    "temperature.memory",
+                    "power.draw",
+                    "power.limit",
+                    "clocks.current.sm",
+                    "clocks.current.memory",
+                    "clocks_event_reasons.active",
+                    "ecc.errors.corrected.volatile.total",
+                    "ecc.errors.uncorrected.volatile.total");
+
     private final String region;
     private final String cluster;
     private final String node;
@@ -78,6 +103,11 @@ public final class NvidiaSmiCsvParser {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.node = Objects.requireNonNull(node, "node");
         this.zone = Objects.requireNonNull(zone, "zone");
+    }
+
+    /** {@link #QUERY_GPU_FIELDS} as nvidia-smi's {@code --query-gpu=} value (comma-separated). */
+    public static String queryGpuArgument() {
+        return String.join(",", QUERY_GPU_FIELDS);
     }
 
     /** Parses a whole CSV file (header first). */

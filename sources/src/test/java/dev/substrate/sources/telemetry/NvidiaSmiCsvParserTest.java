@@ -8,18 +8,48 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.testkit.SampleData;
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.file.Files;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class NvidiaSmiCsvParserTest {
 
     private final NvidiaSmiCsvParser parser =
             new NvidiaSmiCsvParser("us-east-1", "use1-h100-a", "use1-h100-a-n001");
+
+    @Test
+    void aCaptureOfExactlyTheQueryGpuFieldsReadsAsTheFullRealTraceDoes() throws IOException {
+        List<String> lines = Files.readAllLines(SampleData.h100Trace());
+        List<String> columns =
+                Arrays.stream(lines.get(0).split(","))
+                        .map(NvidiaSmiCsvParser::canonicalColumn)
+                        .toList();
+        assertThat(columns).containsAll(NvidiaSmiCsvParser.QUERY_GPU_FIELDS);
+        assertThat(NvidiaSmiCsvParser.queryGpuArgument())
+                .startsWith("timestamp,name,uuid,index,")
+                .doesNotContain(" ");
+
+        // The trace's lines cut down to the query's fields, in the query's order.
+        StringBuilder capture =
+                new StringBuilder(String.join(", ", NvidiaSmiCsvParser.QUERY_GPU_FIELDS));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] values = line.split(",");
+            capture.append('\n')
+                    .append(
+                            NvidiaSmiCsvParser.QUERY_GPU_FIELDS.stream()
+                                    .map(field -> values[columns.indexOf(field)].trim())
+                                    .collect(Collectors.joining(", ")));
+        }
+        assertThat(parser.parse(new StringReader(capture.toString())))
+                .containsExactlyElementsOf(parser.parse(SampleData.h100Trace()));
+    }
 
     @Test
     void parsesTheWholeRealH100Trace() throws IOException {
