@@ -37,35 +37,56 @@ public final class GpuSamples {
                 .withTimestampAssigner((sample, previous) -> sample.getTimestamp().toEpochMilli());
     }
 
-    public static Schema v1() {
-        return SchemaHistory.versions("GpuSample").get(0);
-    }
-
-    public static GpuSample current(int i) {
+    /**
+     * A reading of GPU {@code index} of {@code node} in {@code cluster} at {@code time}: an H100 at
+     * moderate load, every field set (event id {@code <node>-<index>-<millis>}, uuid {@code
+     * GPU-<node>-<index>}); a test sets what it cares about on the builder.
+     */
+    public static GpuSample.Builder reading(String cluster, String node, int index, Instant time) {
         return GpuSample.newBuilder()
-                .setEventId("evt-" + i)
-                .setTimestamp(T0.plusMillis(250L * i))
-                .setRegion("eu-west-4")
-                .setCluster("h100-a")
-                .setNode("node-" + (i % 4))
-                .setGpuUuid("GPU-6f1c2a9e-0000-4000-8000-00000000000" + (i % 8))
-                .setGpuIndex(i % 8)
+                .setEventId(node + "-" + index + "-" + time.toEpochMilli())
+                .setTimestamp(time)
+                .setRegion("us-east-1")
+                .setCluster(cluster)
+                .setNode(node)
+                .setGpuUuid("GPU-" + node + "-" + index)
+                .setGpuIndex(index)
                 .setModel("NVIDIA H100 80GB HBM3")
-                .setUtilizationPct(97.0)
-                .setMemoryUtilizationPct(41.5)
-                .setMemoryUsedMib(78_123L)
+                .setUtilizationPct(50.0)
+                .setMemoryUtilizationPct(20.0)
+                .setMemoryUsedMib(40_000L)
                 .setMemoryTotalMib(81_559L)
-                .setTemperatureC(71.0)
-                .setMemoryTemperatureC(63.0)
-                .setPowerDrawW(699.4)
-                .setSmClockMhz(1_305)
+                .setTemperatureC(60.0)
+                .setMemoryTemperatureC(null)
+                .setPowerDrawW(400.0)
+                .setSmClockMhz(1_980)
                 .setMemoryClockMhz(2_619)
-                .setClockEventReasons(0x4L)
+                .setClockEventReasons(0L)
                 .setEccCorrected(0L)
                 .setEccUncorrected(0L)
                 .setXid(0)
                 .setPstate("P0")
                 .setPowerLimitW(700.0)
+                .setMigProfile(null);
+    }
+
+    public static Schema v1() {
+        return SchemaHistory.versions("GpuSample").get(0);
+    }
+
+    public static GpuSample current(int i) {
+        return reading("h100-a", "node-" + (i % 4), i % 8, T0.plusMillis(250L * i))
+                .setEventId("evt-" + i)
+                .setRegion("eu-west-4")
+                .setGpuUuid("GPU-6f1c2a9e-0000-4000-8000-00000000000" + (i % 8))
+                .setUtilizationPct(97.0)
+                .setMemoryUtilizationPct(41.5)
+                .setMemoryUsedMib(78_123L)
+                .setTemperatureC(71.0)
+                .setMemoryTemperatureC(63.0)
+                .setPowerDrawW(699.4)
+                .setSmClockMhz(1_305)
+                .setClockEventReasons(0x4L)
                 .setMigProfile("1g.10gb")
                 .build();
     }

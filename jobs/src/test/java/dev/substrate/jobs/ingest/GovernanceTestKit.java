@@ -12,6 +12,7 @@ import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.EventType;
 import dev.substrate.sinks.lake.LakeReader;
+import dev.substrate.testkit.GpuSamples;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,27 +82,15 @@ public final class GovernanceTestKit {
     }
 
     public static GpuSample gpu(String id, Instant time, int device) {
-        return GpuSample.newBuilder()
+        return GpuSamples.reading("itcase", "node-" + device, device % 8, time)
                 .setEventId(id)
-                .setTimestamp(time)
-                .setRegion("us-east-1")
-                .setCluster("itcase")
-                .setNode("node-" + device)
                 .setGpuUuid(gpuUuid(device))
-                .setGpuIndex(device % 8)
-                .setModel("NVIDIA H100 80GB HBM3")
                 .setUtilizationPct(42.5)
                 .setMemoryUtilizationPct(12)
                 .setMemoryUsedMib(20_000)
-                .setMemoryTotalMib(81_559)
                 .setTemperatureC(55)
                 .setPowerDrawW(350)
-                .setSmClockMhz(1980)
-                .setMemoryClockMhz(2619)
-                .setClockEventReasons(0)
-                .setEccCorrected(0)
-                .setEccUncorrected(0)
-                .setPstate("P0")
+                .setPowerLimitW(null)
                 .build();
     }
 

@@ -9,6 +9,7 @@ import dev.substrate.events.GpuSample;
 import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.WorkloadKind;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.testkit.GpuSamples;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -28,31 +29,18 @@ final class QualityFixtures {
 
     /** A reading of the real H100 trace: loaded, power-capped, 700 W limit. */
     static GpuSample h100(int i) {
-        return GpuSample.newBuilder()
+        return GpuSamples.reading(
+                        "lab-h100", "lab-h100-n001", 0, NOW.minusSeconds(60).plusMillis(250L * i))
                 .setEventId("evt-h100-" + i)
-                .setTimestamp(NOW.minusSeconds(60).plusMillis(250L * i))
-                .setRegion("us-east-1")
-                .setCluster("lab-h100")
-                .setNode("lab-h100-n001")
                 .setGpuUuid("GPU-bdf0c82b-71b1-6951-de56-987b1c98685f")
-                .setGpuIndex(0)
-                .setModel("NVIDIA H100 80GB HBM3")
                 .setUtilizationPct(100.0)
                 .setMemoryUtilizationPct(87.0)
                 .setMemoryUsedMib(78835)
-                .setMemoryTotalMib(81559)
                 .setTemperatureC(72.0)
                 .setMemoryTemperatureC(70.0)
                 .setPowerDrawW(699.4)
                 .setSmClockMhz(1305)
-                .setMemoryClockMhz(2619)
                 .setClockEventReasons(4L)
-                .setEccCorrected(0)
-                .setEccUncorrected(0)
-                .setXid(0)
-                .setPstate("P0")
-                .setPowerLimitW(700.0)
-                .setMigProfile(null)
                 .build();
     }
 

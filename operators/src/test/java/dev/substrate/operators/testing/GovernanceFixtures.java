@@ -11,6 +11,7 @@ import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import dev.substrate.schemas.wire.ReplayHeader;
 import dev.substrate.schemas.wire.Sourced;
+import dev.substrate.testkit.GpuSamples;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -47,26 +48,16 @@ public final class GovernanceFixtures {
     }
 
     public static GpuSample gpu(String id, long millis, double utilization) {
-        return GpuSample.newBuilder()
+        return GpuSamples.reading("c1", "n1", 0, Instant.ofEpochMilli(millis))
                 .setEventId(id)
-                .setTimestamp(Instant.ofEpochMilli(millis))
-                .setRegion("us-east-1")
-                .setCluster("c1")
-                .setNode("n1")
                 .setGpuUuid("GPU-1")
-                .setGpuIndex(0)
-                .setModel("NVIDIA H100 80GB HBM3")
                 .setUtilizationPct(utilization)
                 .setMemoryUtilizationPct(10)
                 .setMemoryUsedMib(1000)
-                .setMemoryTotalMib(81559)
                 .setTemperatureC(50)
                 .setPowerDrawW(300)
-                .setSmClockMhz(1980)
-                .setMemoryClockMhz(2619)
-                .setClockEventReasons(0)
-                .setEccCorrected(0)
-                .setEccUncorrected(0)
+                .setPstate(null)
+                .setPowerLimitW(null)
                 .build();
     }
 

@@ -15,6 +15,7 @@ import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.WorkloadKind;
 import dev.substrate.events.WorkloadRequest;
 import dev.substrate.schemas.SchemaHistory;
+import dev.substrate.testkit.GpuSamples;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -39,31 +40,19 @@ class AvroToRowDataMapperTest {
     @Test
     void gpuSampleEveryFieldType() throws Exception {
         GpuSample sample =
-                GpuSample.newBuilder()
+                GpuSamples.reading("c1", "node-7", 3, T0)
                         .setEventId("e-1")
-                        .setTimestamp(T0)
                         .setRegion("eu-west")
-                        .setCluster("c1")
-                        .setNode("node-7")
                         .setGpuUuid("GPU-abc")
-                        .setGpuIndex(3)
-                        .setModel("NVIDIA H100 80GB HBM3")
                         .setUtilizationPct(97.5)
                         .setMemoryUtilizationPct(41.25)
                         .setMemoryUsedMib(78_000L)
-                        .setMemoryTotalMib(81_559L)
                         .setTemperatureC(71.0)
-                        .setMemoryTemperatureC(null)
                         .setPowerDrawW(699.8)
                         .setSmClockMhz(1305)
-                        .setMemoryClockMhz(2619)
                         .setClockEventReasons(0x4L)
                         .setEccCorrected(2L)
-                        .setEccUncorrected(0L)
                         .setXid(79)
-                        .setPstate("P0")
-                        .setPowerLimitW(700.0)
-                        .setMigProfile(null)
                         .build();
 
         Table t = Table.of(GpuSample.getClassSchema());

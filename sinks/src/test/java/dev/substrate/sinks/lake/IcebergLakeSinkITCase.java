@@ -6,6 +6,7 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
+import dev.substrate.testkit.GpuSamples;
 import dev.substrate.testkit.MiniClusters;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -213,30 +214,18 @@ class IcebergLakeSinkITCase {
     static GpuSample sample(long i) {
         String cluster = CLUSTERS.get((int) (i % CLUSTERS.size()));
         Instant timestamp = DAY_ONE.plus(Duration.ofDays(i % 2)).plusMillis(i * 250);
-        return GpuSample.newBuilder()
+        return GpuSamples.reading(cluster, cluster + "-node-" + (i % 7), (int) (i % 8), timestamp)
                 .setEventId("gpu-" + i)
-                .setTimestamp(timestamp)
                 .setRegion("region-" + cluster)
-                .setCluster(cluster)
-                .setNode(cluster + "-node-" + (i % 7))
                 .setGpuUuid("GPU-" + (i % 56))
-                .setGpuIndex((int) (i % 8))
-                .setModel("NVIDIA H100 80GB HBM3")
                 .setUtilizationPct((i * 7) % 101)
                 .setMemoryUtilizationPct((i * 3) % 101)
                 .setMemoryUsedMib(1_000L + i)
-                .setMemoryTotalMib(81_559L)
                 .setTemperatureC(40.0 + (i % 33))
                 .setMemoryTemperatureC(i % 5 == 0 ? null : 50.0 + (i % 20))
                 .setPowerDrawW(100.0 + (i % 600))
-                .setSmClockMhz(1980)
-                .setMemoryClockMhz(2619)
                 .setClockEventReasons(i % 11 == 0 ? 0x4L : 0L)
                 .setEccCorrected(i % 13)
-                .setEccUncorrected(0L)
-                .setXid(0)
-                .setPstate("P0")
-                .setPowerLimitW(700.0)
                 .setMigProfile(i % 4 == 0 ? "1g.10gb" : null)
                 .build();
     }

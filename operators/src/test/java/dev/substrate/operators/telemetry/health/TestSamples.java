@@ -1,6 +1,7 @@
 package dev.substrate.operators.telemetry.health;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.testkit.GpuSamples;
 import java.time.Instant;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
@@ -15,28 +16,10 @@ public final class TestSamples {
 
     /** A reading of GPU {@code gpu} of {@code node} in cluster c1 at {@code atMillis}. */
     public static GpuSample.Builder sample(String node, int gpu, long atMillis) {
-        return GpuSample.newBuilder()
-                .setEventId(node + "-" + gpu + "-" + atMillis)
-                .setTimestamp(Instant.ofEpochMilli(atMillis))
+        return GpuSamples.reading(CLUSTER, node, gpu, Instant.ofEpochMilli(atMillis))
                 .setRegion(REGION)
-                .setCluster(CLUSTER)
-                .setNode(node)
                 .setGpuUuid(gpuUuid(node, gpu))
-                .setGpuIndex(gpu)
-                .setModel("NVIDIA H100 80GB HBM3")
-                .setUtilizationPct(50)
-                .setMemoryUtilizationPct(20)
-                .setMemoryUsedMib(40_000)
-                .setMemoryTotalMib(81_559)
-                .setTemperatureC(60)
-                .setPowerDrawW(400)
-                .setPowerLimitW(700.0)
-                .setSmClockMhz(1980)
-                .setMemoryClockMhz(2619)
-                .setClockEventReasons(0)
-                .setEccCorrected(0)
-                .setEccUncorrected(0)
-                .setXid(0);
+                .setPstate(null);
     }
 
     public static String gpuUuid(String node, int gpu) {

@@ -1,6 +1,7 @@
 package dev.substrate.operators.telemetry.windows;
 
 import dev.substrate.events.GpuSample;
+import dev.substrate.testkit.GpuSamples;
 import java.time.Instant;
 
 /** Builds GpuSample readings for the window tests. */
@@ -27,31 +28,18 @@ final class Readings {
             long eccCorrected,
             long eccUncorrected,
             int xid) {
-        return GpuSample.newBuilder()
+        return GpuSamples.reading(cluster, node, 0, Instant.ofEpochMilli(ts))
                 .setEventId(gpu + "@" + ts)
-                .setTimestamp(Instant.ofEpochMilli(ts))
-                .setRegion("us-east-1")
-                .setCluster(cluster)
-                .setNode(node)
                 .setGpuUuid(gpu)
-                .setGpuIndex(0)
-                .setModel("NVIDIA H100 80GB HBM3")
                 .setUtilizationPct(util)
                 .setMemoryUtilizationPct(0.0)
                 .setMemoryUsedMib(memoryUsed)
-                .setMemoryTotalMib(81559L)
                 .setTemperatureC(temperature)
-                .setMemoryTemperatureC(null)
                 .setPowerDrawW(watts)
-                .setSmClockMhz(1980)
-                .setMemoryClockMhz(2619)
                 .setClockEventReasons(reasons)
                 .setEccCorrected(eccCorrected)
                 .setEccUncorrected(eccUncorrected)
                 .setXid(xid)
-                .setPstate("P0")
-                .setPowerLimitW(700.0)
-                .setMigProfile(null)
                 .build();
     }
 }
