@@ -27,7 +27,9 @@ final class InputEventTime {
 
     private InputEventTime() {}
 
-    static Optional<Instant> latest(String bootstrapServers, SchemaRegistryClient registry)
+    /** The latest event time in the topics of {@code types}. */
+    static Optional<Instant> latest(
+            String bootstrapServers, SchemaRegistryClient registry, List<EventType> types)
             throws SchemaRegistryException {
         Instant latest = null;
         try (KafkaConsumer<byte[], byte[]> consumer =
@@ -41,7 +43,7 @@ final class InputEventTime {
                                 "substrate-local-event-time"),
                         new ByteArrayDeserializer(),
                         new ByteArrayDeserializer())) {
-            for (EventType type : EventType.inputs()) {
+            for (EventType type : types) {
                 AvroWireDecoder<? extends SpecificRecord> decoder =
                         new AvroWireDecoder<>(registry, type.recordClass());
                 int timestamp = type.schema().getField(type.timestampField()).pos();

@@ -1,5 +1,7 @@
 package dev.substrate.local;
 
+import dev.substrate.collector.CollectorStartException;
+import dev.substrate.collector.GpuCollector;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
@@ -10,6 +12,7 @@ import dev.substrate.samples.H100TraceReplay;
 import dev.substrate.samples.H100TraceReplay.Plan;
 import dev.substrate.samples.ProducerReport;
 import dev.substrate.samples.SampleEventProducer;
+import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
@@ -19,7 +22,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -108,7 +113,9 @@ public final class LocalRunner {
             snapshots.delete(partial);
         }
 
-        H100TraceReplay trace = settings.samples() ? loadTrace() : null;
+        // Real telemetry replaces the synthetic fleet and the replayed trace.
+        H100TraceReplay trace =
+                settings.samples() && !settings.telemetry().real() ? loadTrace() : null;
         Duration traceSpan =
                 trace == null ? Duration.ZERO : trace.traceDuration().plus(TRACE_BEFORE_FLEET);
         try (LocalServices services = LocalServices.start(settings, dataDir, out);
@@ -137,6 +144,7 @@ public final class LocalRunner {
                     settings.samples()
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
+            GpuCollector collector = startCollector(services);
             try {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
                 StreamExecutionEnvironment env =
@@ -151,7 +159,7 @@ public final class LocalRunner {
 
                 long started = System.nanoTime();
                 Map<TopicPartition, Long> catchUpTarget =
-                        settings.catchUp() ? offsets.endOffsets() : null;
+                        settings.catchUp() && collector == null ? offsets.endOffsets() : null;
                 Thread producing = producer == null ? null : startProducing(producer);
                 long deadline =
                         settings.duration() == null
@@ -162,15 +170,23 @@ public final class LocalRunner {
                     printProgress(lakeProgress, producer, started);
                     if (System.nanoTime() >= deadline) {
                         requestStop();
-                    } else if (settings.events() != null && !producing.isAlive()) {
+                    } else if (settings.events() != null
+                            && !producing.isAlive()
+                            && delivered(collector)) {
                         checkProducer();
                         if (offsets.caughtUp(offsets.endOffsets())) {
                             requestStop();
                         }
-                    } else if (catchUpTarget != null && offsets.caughtUp(catchUpTarget)) {
-                        requestStop();
+                    } else if (settings.catchUp() && delivered(collector)) {
+                        if (catchUpTarget == null) {
+                            catchUpTarget = offsets.endOffsets();
+                        }
+                        if (offsets.caughtUp(catchUpTarget)) {
+                            requestStop();
+                        }
                     }
                 }
+                stopCollector(collector);
                 if (producing != null) {
                     producing.join(TimeUnit.SECONDS.toMillis(30));
                     checkProducer();
@@ -216,6 +232,9 @@ public final class LocalRunner {
                 if (producer != null) {
                     producer.close();
                 }
+                if (collector != null) {
+                    collector.close();
+                }
             }
         }
     }
@@ -248,7 +267,12 @@ public final class LocalRunner {
             throws Exception {
         long run = RunCounter.next(dataDir);
         Instant now = Instant.now();
-        Instant after = InputEventTime.latest(services.bootstrapServers(), registry).orElse(null);
+        List<EventType> produced = new ArrayList<>(EventType.inputs());
+        if (settings.telemetry().real()) {
+            produced.remove(EventType.GPU_SAMPLE);
+        }
+        Instant after =
+                InputEventTime.latest(services.bootstrapServers(), registry, produced).orElse(null);
         if (resume.isPresent()) {
             Instant lastReported = lastReportedWindowEnd(dataDir, now);
             if (lastReported != null && (after == null || lastReported.isAfter(after))) {
@@ -274,6 +298,9 @@ public final class LocalRunner {
                         RunCounter.seed(settings.seed(), run),
                         settings.badFraction(),
                         sampleStart);
+        if (settings.telemetry().real()) {
+            producer.withoutGpuSamples();
+        }
         replayRealTrace(producer, trace, sampleStart);
         return producer;
     }
@@ -329,12 +356,25 @@ public final class LocalRunner {
         if (replay == null) {
             return;
         }
-        Instant traceStart = fleetStart.minus(replay.traceDuration()).minus(TRACE_BEFORE_FLEET);
+        Instant traceStart =
+                replayStart(
+                        replay.traceStart(),
+                        fleetStart.minus(replay.traceDuration()).minus(TRACE_BEFORE_FLEET));
         producer.replayFirst(replay.replay(Plan.asRecorded().startingAt(traceStart)));
         out.printf(
                 "Sample data:      the real H100 trace (%d readings), then a synthetic fleet,"
                         + " workload requests, audit and enterprise events, %.1f%% broken%n",
                 replay.trace().size(), settings.badFraction() * 100);
+    }
+
+    /**
+     * The latest start at or before {@code wanted} that moves the recorded trace by whole minutes:
+     * its readings fall into the same minute windows as in the original capture, so the replay's
+     * telemetry windows are the capture's, only later.
+     */
+    static Instant replayStart(Instant recordedStart, Instant wanted) {
+        long minutes = Math.floorDiv(wanted.toEpochMilli() - recordedStart.toEpochMilli(), 60_000L);
+        return recordedStart.plus(Duration.ofMinutes(minutes));
     }
 
     private String stopHint() {
@@ -365,6 +405,55 @@ public final class LocalRunner {
         thread.setDaemon(true);
         thread.start();
         return thread;
+    }
+
+    /**
+     * Starts the collector of real GPU telemetry, or returns null for the synthetic fleet; its
+     * readings go to the job's GPU sample topic like any producer's.
+     */
+    @Nullable
+    private GpuCollector startCollector(LocalServices services) {
+        if (!settings.telemetry().real()) {
+            return null;
+        }
+        GpuCollector collector =
+                settings.telemetry()
+                        .collector(
+                                services.bootstrapServers(),
+                                services.registryUrl(),
+                                settings.bounded());
+        try {
+            collector.start();
+        } catch (CollectorStartException e) {
+            collector.close();
+            throw new LocalRunException(
+                    "--telemetry " + settings.telemetry().spec() + ": " + e.getMessage(), e);
+        }
+        out.printf(
+                "GPU telemetry:    %s, published by the collector (as substrate collect) to %s%n",
+                settings.telemetry().spec(), collector.topic());
+        return collector;
+    }
+
+    /** Whether the collector has nothing more to publish: a file read to its end and sent. */
+    private static boolean delivered(@Nullable GpuCollector collector) {
+        if (collector == null) {
+            return true;
+        }
+        var status = collector.status();
+        return status.inputsFinished() && status.undelivered() == 0;
+    }
+
+    /** Stops the collector before the last wait, so the job has read all it published. */
+    private void stopCollector(@Nullable GpuCollector collector) {
+        if (collector == null) {
+            return;
+        }
+        collector.close();
+        var status = collector.status();
+        out.printf(
+                "Collector stopped: %,d readings read, %,d published, %,d dropped%n",
+                status.read(), status.sent(), status.dropped());
     }
 
     /** A producer that failed fails the run: a run that sent less than asked is no success. */
@@ -419,6 +508,11 @@ public final class LocalRunner {
     }
 
     /** Just the lake catalog's options, to read the lake before the services start. */
+    /** The lake of a local data directory, as its runs write it (for tools and tests). */
+    public static LakeCatalogConfig lake(Path dataDir) {
+        return StageContext.catalog(lakeOnlyConfig(dataDir.toAbsolutePath().normalize()));
+    }
+
     private static Configuration lakeOnlyConfig(Path dataDir) {
         Map<String, String> options = new LinkedHashMap<>();
         lakeOptions(options, dataDir);

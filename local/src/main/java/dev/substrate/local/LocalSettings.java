@@ -25,6 +25,8 @@ import javax.annotation.Nullable;
  * @param catchUp without samples: stop once every record the input topics held at the start is
  *     accounted for
  * @param resumeFrom a snapshot the user chose to resume from instead of the newest, or null
+ * @param telemetry where GPU readings come from: the synthetic fleet, or real ones a collector
+ *     publishes
  */
 public record LocalSettings(
         Path dataDir,
@@ -42,7 +44,8 @@ public record LocalSettings(
         long seed,
         boolean samples,
         boolean catchUp,
-        @Nullable String resumeFrom) {
+        @Nullable String resumeFrom,
+        LocalTelemetry telemetry) {
 
     public static Builder builder() {
         return new Builder();
@@ -71,6 +74,7 @@ public record LocalSettings(
         private boolean samples = true;
         private boolean catchUp;
         private String resumeFrom;
+        private LocalTelemetry telemetry = LocalTelemetry.synthetic();
 
         private Builder() {}
 
@@ -148,6 +152,12 @@ public record LocalSettings(
             return this;
         }
 
+        /** Real GPU readings from a collector instead of the synthetic fleet. */
+        public Builder telemetry(LocalTelemetry telemetry) {
+            this.telemetry = telemetry;
+            return this;
+        }
+
         /**
          * @throws LocalRunException naming every option whose value makes no sense, and why
          */
@@ -190,6 +200,18 @@ public record LocalSettings(
             if (samples && catchUp) {
                 problems.add("--catch-up goes with --no-samples (with samples, use --events)");
             }
+            if (telemetry == null) {
+                problems.add("--telemetry must name where GPU readings come from");
+            } else if (events != null
+                    && (telemetry.kind() == LocalTelemetry.Kind.NVIDIA_SMI
+                            || telemetry.kind() == LocalTelemetry.Kind.DCGM)) {
+                problems.add(
+                        "--events stops a run once its sample events are in the lake, and live"
+                                + " telemetry ("
+                                + telemetry.spec()
+                                + ") never ends: use --duration"
+                                + " or Ctrl-C");
+            }
             if (events != null && duration != null) {
                 problems.add("give --events or --duration, not both");
             }
@@ -212,7 +234,8 @@ public record LocalSettings(
                     seed,
                     samples,
                     catchUp,
-                    resumeFrom);
+                    resumeFrom,
+                    telemetry);
         }
     }
 }

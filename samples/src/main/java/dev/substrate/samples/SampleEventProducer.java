@@ -84,6 +84,7 @@ public final class SampleEventProducer implements AutoCloseable {
     private long badSent;
     private Map<EventType, Set<String>> sentIds;
     private Iterator<GpuSample> replayFirst = Collections.emptyIterator();
+    private boolean withoutGpuSamples;
 
     /** A producer whose sample events start at the mix's fixed default time (reproducible). */
     public SampleEventProducer(
@@ -146,6 +147,14 @@ public final class SampleEventProducer implements AutoCloseable {
         replayFirst = samples;
     }
 
+    /**
+     * Sends no GPU samples of its own: real telemetry comes from somewhere else ({@code substrate
+     * collect}); requests, audit and enterprise events still come from the mix.
+     */
+    public void withoutGpuSamples() {
+        withoutGpuSamples = true;
+    }
+
     /** Remember every good event id sent, per type (for tests that compare whole tables). */
     public synchronized void trackEventIds() {
         sentIds = new EnumMap<>(EventType.class);
@@ -169,9 +178,13 @@ public final class SampleEventProducer implements AutoCloseable {
             sendOne(SampleEvent.of(replayFirst.next()));
             replayed++;
         }
-        SampleMix mix = newMix(goodEvents - replayed);
-        while (mix.hasNext()) {
-            sendOne(mix.next());
+        SampleMix mix = newMix(withoutGpuSamples ? Long.MAX_VALUE : goodEvents - replayed);
+        for (long sent = replayed; sent < goodEvents; ) {
+            SampleEvent event = mix.next();
+            if (!skipped(event)) {
+                sendOne(event);
+                sent++;
+            }
         }
         flush();
         return report();
@@ -187,7 +200,12 @@ public final class SampleEventProducer implements AutoCloseable {
         long next = System.nanoTime();
         try {
             while (stop.getCount() > 0) {
-                sendOne(replayFirst.hasNext() ? SampleEvent.of(replayFirst.next()) : mix.next());
+                SampleEvent event =
+                        replayFirst.hasNext() ? SampleEvent.of(replayFirst.next()) : mix.next();
+                if (skipped(event)) {
+                    continue;
+                }
+                sendOne(event);
                 next += periodNanos;
                 long wait = next - System.nanoTime();
                 if (wait > 0 && stop.await(wait, TimeUnit.NANOSECONDS)) {
@@ -204,6 +222,10 @@ public final class SampleEventProducer implements AutoCloseable {
     private SampleMix newMix(long total) {
         SampleMix.Config config = SampleMix.Config.of(seed, total);
         return new SampleMix(eventTimeStart == null ? config : config.withStart(eventTimeStart));
+    }
+
+    private boolean skipped(SampleEvent event) {
+        return withoutGpuSamples && event.type() == EventType.GPU_SAMPLE;
     }
 
     private void sendOne(SampleEvent event) {

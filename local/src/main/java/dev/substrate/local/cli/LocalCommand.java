@@ -3,6 +3,7 @@ package dev.substrate.local.cli;
 import dev.substrate.local.LocalRunException;
 import dev.substrate.local.LocalRunner;
 import dev.substrate.local.LocalSettings;
+import dev.substrate.local.LocalTelemetry;
 import dev.substrate.local.RunSummary;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,6 +134,18 @@ public final class LocalCommand implements Callable<Integer> {
                             + " it are written again; the summary's audit names them.")
     String resumeFrom;
 
+    @Option(
+            names = "--telemetry",
+            paramLabel = "<source>",
+            defaultValue = "synthetic",
+            description =
+                    "Where GPU readings come from: synthetic (a simulated fleet and the real H100"
+                            + " trace, the default), nvidia-smi (this machine's GPUs),"
+                            + " dcgm=URL[,URL] (DCGM exporter endpoints) or file=PATH (an"
+                            + " nvidia-smi CSV capture, followed while streaming). Real readings"
+                            + " are published by the collector of substrate collect.")
+    String telemetry;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty(
@@ -155,6 +168,7 @@ public final class LocalCommand implements Callable<Integer> {
                             .samples(!noSamples)
                             .catchUp(catchUp)
                             .resumeFrom(resumeFrom)
+                            .telemetry(LocalTelemetry.parse(telemetry))
                             .build();
         } catch (LocalRunException e) {
             System.err.println("substrate local: " + e.getMessage());
