@@ -92,7 +92,15 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
-        Preflight.checkWarehouseBelongsHere(StageContext.catalog(lakeOnlyConfig(dataDir)), dataDir);
+        for (var migrated : LocalLake.migrateHadoopTables(dataDir)) {
+            out.println(
+                    "Moved lake table "
+                            + migrated
+                            + " from the Hadoop catalog into the JDBC catalog "
+                            + LocalLake.CATALOG_DB
+                            + " (in place, its history kept)");
+        }
+        Preflight.checkWarehouseBelongsHere(LocalLake.catalog(dataDir), dataDir);
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
         // snapshot is an error that names it, never a silent fresh start.
@@ -303,7 +311,7 @@ public final class LocalRunner {
     /** How far the last run's quality report got in event time (not counting future windows). */
     @Nullable
     private static Instant lastReportedWindowEnd(Path dataDir, Instant now) throws IOException {
-        Catalog lake = StageContext.catalog(lakeOnlyConfig(dataDir)).catalogLoader().loadCatalog();
+        Catalog lake = LocalLake.catalog(dataDir).loadCatalog();
         try {
             return new LakeProgress(lake).lastReportedWindowEnd(now);
         } finally {
@@ -418,19 +426,6 @@ public final class LocalRunner {
         out.println(line);
     }
 
-    /** Just the lake catalog's options, to read the lake before the services start. */
-    private static Configuration lakeOnlyConfig(Path dataDir) {
-        Map<String, String> options = new LinkedHashMap<>();
-        lakeOptions(options, dataDir);
-        return Configuration.fromMap(options);
-    }
-
-    private static void lakeOptions(Map<String, String> options, Path dataDir) {
-        options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
-        options.put(
-                SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
-    }
-
     private Configuration jobConfig(LocalServices services, Path dataDir) {
         Map<String, String> options = new LinkedHashMap<>();
         options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
@@ -442,7 +437,7 @@ public final class LocalRunner {
         options.put(
                 SubstrateOptions.CHECKPOINT_INTERVAL.key(),
                 settings.checkpointInterval().toMillis() + " ms");
-        lakeOptions(options, dataDir);
+        options.putAll(LocalLake.options(dataDir));
         // The local run tokenizes PII with a key kept in the data directory (generated once).
         options.put(SubstrateOptions.PII_MODE.key(), PiiMode.LOCAL.name());
         options.put(SubstrateOptions.PII_KEY_FILE.key(), dataDir.resolve("pii.key").toString());

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
 import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
-import dev.substrate.jobs.config.SubstrateOptions;
-import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import java.io.IOException;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
 import org.apache.iceberg.catalog.Catalog;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -220,10 +217,7 @@ class CrashRecoveryITCase {
                         EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
                 SchemaRegistryClient client =
                         new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()))) {
-            Configuration config = new Configuration();
-            config.set(SubstrateOptions.CATALOG_TYPE, "hadoop");
-            config.set(SubstrateOptions.CATALOG_WAREHOUSE, dataDir.resolve("warehouse").toString());
-            Catalog lake = StageContext.catalog(config).catalogLoader().loadCatalog();
+            Catalog lake = LocalLake.catalog(dataDir).loadCatalog();
             return LakeAudit.builder()
                     .kafka(broker.bootstrapServers())
                     .registry(client)

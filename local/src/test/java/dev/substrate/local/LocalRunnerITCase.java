@@ -3,9 +3,7 @@ package dev.substrate.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
-import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.RuleQualityStep;
-import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.sinks.lake.LakeReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.configuration.Configuration;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
@@ -107,12 +104,7 @@ class LocalRunnerITCase {
     }
 
     private Catalog lake() {
-        Configuration config = new Configuration();
-        config.set(SubstrateOptions.CATALOG_TYPE, "hadoop");
-        config.set(
-                SubstrateOptions.CATALOG_WAREHOUSE,
-                dataDir.toAbsolutePath().resolve("warehouse").toString());
-        return StageContext.catalog(config).catalogLoader().loadCatalog();
+        return LocalLake.catalog(dataDir).loadCatalog();
     }
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {
