@@ -3,6 +3,7 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.lake.LakeMaintenanceStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
@@ -83,28 +84,34 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
+        // Last: every stage before has created its tables.
+        LakeMaintenanceStage.Output maintenance =
+                new LakeMaintenanceStage(stages.maintenance()).addTo(env);
 
-        return new Pipeline(ingest, windows, fleet);
+        return new Pipeline(ingest, windows, fleet, maintenance);
     }
 
     /** What every stage of the job produced, for a caller that adds more. */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
-            FleetHealthStage.Output fleet) {}
+            FleetHealthStage.Output fleet,
+            LakeMaintenanceStage.Output maintenance) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
     private record Stages(
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
-            FleetHealthStage.Settings fleet) {
+            FleetHealthStage.Settings fleet,
+            LakeMaintenanceStage.Settings maintenance) {
 
         static Stages of(Configuration config) {
             StageContext context = StageContext.from(config);
             return new Stages(
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
-                    FleetHealthStage.Settings.from(config, context));
+                    FleetHealthStage.Settings.from(config, context),
+                    LakeMaintenanceStage.Settings.from(config, context));
         }
 
         /** The topics the stages write, in pipeline order. */

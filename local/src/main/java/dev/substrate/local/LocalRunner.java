@@ -1,6 +1,7 @@
 package dev.substrate.local;
 
 import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
@@ -136,6 +137,8 @@ public final class LocalRunner {
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
             long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
+            // The summary reads what this run added from here: maintenance must keep it.
+            lakeProgress.tagRunStart(RuleQualityStep.QUALITY_REPORT.name(), qualityBefore);
             InputOffsets offsets =
                     new InputOffsets(
                             services.bootstrapServers(),
@@ -427,7 +430,12 @@ public final class LocalRunner {
     }
 
     private Configuration jobConfig(LocalServices services, Path dataDir) {
-        Map<String, String> options = new LinkedHashMap<>();
+        // Any job option from its SUBSTRATE_* variable (lake.maintenance.* for instance), except
+        // the ones a local run sets itself below.
+        Map<String, String> options =
+                new LinkedHashMap<>(
+                        SubstrateConfig.resolve(new Configuration(), System.getenv(), new String[0])
+                                .toMap());
         options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
         options.put(SubstrateOptions.REGISTRY_URL.key(), services.registryUrl());
         options.put(SubstrateOptions.PARALLELISM.key(), String.valueOf(settings.parallelism()));
