@@ -3,7 +3,6 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
-import dev.substrate.jobs.lake.LakeMaintenanceStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
@@ -84,34 +83,28 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
-        // Last: every stage before has created its tables.
-        LakeMaintenanceStage.Output maintenance =
-                new LakeMaintenanceStage(stages.maintenance()).addTo(env);
 
-        return new Pipeline(ingest, windows, fleet, maintenance);
+        return new Pipeline(ingest, windows, fleet);
     }
 
     /** What every stage of the job produced, for a caller that adds more. */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
-            FleetHealthStage.Output fleet,
-            LakeMaintenanceStage.Output maintenance) {}
+            FleetHealthStage.Output fleet) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
     private record Stages(
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
-            FleetHealthStage.Settings fleet,
-            LakeMaintenanceStage.Settings maintenance) {
+            FleetHealthStage.Settings fleet) {
 
         static Stages of(Configuration config) {
             StageContext context = StageContext.from(config);
             return new Stages(
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
-                    FleetHealthStage.Settings.from(config, context),
-                    LakeMaintenanceStage.Settings.from(config, context));
+                    FleetHealthStage.Settings.from(config, context));
         }
 
         /** The topics the stages write, in pipeline order. */

@@ -120,6 +120,26 @@ public final class LocalFlinkCluster implements AutoCloseable {
         return jobId;
     }
 
+    /**
+     * Submits a job that runs beside the pipeline (the lake's maintenance), fresh every time: it
+     * keeps no state worth restoring.
+     */
+    public JobID submitBeside(StreamExecutionEnvironment env, String jobName) throws Exception {
+        var graph = env.getStreamGraph();
+        graph.setJobName(jobName);
+        return cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
+    }
+
+    /** Cancels a job submitted with {@link #submitBeside}, waiting (bounded) until it is gone. */
+    public void cancel(JobID job, Duration timeout) throws Exception {
+        cluster.cancelJob(job).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long giveUp = System.nanoTime() + timeout.toNanos();
+        while (!cluster.getJobStatus(job).get(10, TimeUnit.SECONDS).isGloballyTerminalState()
+                && System.nanoTime() < giveUp) {
+            Thread.sleep(100);
+        }
+    }
+
     public JobStatus status() throws Exception {
         return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
     }

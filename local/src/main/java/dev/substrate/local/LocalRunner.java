@@ -5,6 +5,8 @@ import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.lake.LakeMaintenanceJob;
+import dev.substrate.jobs.lake.LakeMaintenanceOptions;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
@@ -21,14 +23,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.annotation.Nullable;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.common.TopicPartition;
 
@@ -126,7 +131,8 @@ public final class LocalRunner {
                                 SchemaRegistryConfig.fromEnvironment(services.registryUrl()));
                 LocalFlinkCluster flink =
                         LocalFlinkCluster.start(
-                                dataDir, settings.parallelism(), settings.webUiPort())) {
+                                // one slot more for the lake's maintenance job
+                                dataDir, settings.parallelism() + 1, settings.webUiPort())) {
             Configuration config = jobConfig(services, dataDir);
             String piiNotice = GovernanceSettings.from(config).piiKeys().prepare(System.getenv());
             if (piiNotice != null) {
@@ -158,6 +164,7 @@ public final class LocalRunner {
                     out.println("Starting fresh: no savepoint or checkpoint in " + dataDir);
                 }
                 flink.submit(env, "substrate (local)", resume.map(s -> s.pointer()).orElse(null));
+                JobID maintenance = startLakeMaintenance(flink, config);
                 out.println("Job running. " + stopHint());
 
                 long started = System.nanoTime();
@@ -202,6 +209,9 @@ public final class LocalRunner {
                                         + " every table commits and the next run resumes here..."
                                 : "Taking a final savepoint, so every table commits and the next"
                                         + " run resumes here...");
+                if (maintenance != null) {
+                    flink.cancel(maintenance, Duration.ofSeconds(30));
+                }
                 String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
                 snapshots.recordSavepoint(savepoint);
                 snapshots.removeAllBut(savepoint);
@@ -229,6 +239,32 @@ public final class LocalRunner {
                 }
             }
         }
+    }
+
+    /**
+     * Starts the lake's maintenance beside the pipeline ({@link LakeMaintenanceJob}), unless {@code
+     * lake.maintenance.enabled} is false; the pipeline has created every table by now.
+     */
+    @Nullable
+    private JobID startLakeMaintenance(LocalFlinkCluster flink, Configuration config)
+            throws Exception {
+        if (!config.get(LakeMaintenanceOptions.ENABLED)) {
+            return null;
+        }
+        StreamExecutionEnvironment env =
+                new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
+        List<String> tables = LakeMaintenanceJob.build(env, config);
+        if (tables.isEmpty()) {
+            return null;
+        }
+        out.printf(
+                "Lake maintenance: %d tables, snapshots kept %s (at least the last %d), small"
+                        + " files compacted (lake.maintenance.*)%n",
+                tables.size(),
+                TimeUtils.formatWithHighestUnit(
+                        config.get(LakeMaintenanceOptions.SNAPSHOT_MAX_AGE)),
+                config.get(LakeMaintenanceOptions.SNAPSHOTS_RETAINED));
+        return flink.submitBeside(env, LakeMaintenanceJob.NAME + " (local)");
     }
 
     /** What the run resumes from, and why that one. */

@@ -48,8 +48,6 @@ class LakeMaintenanceITCase {
                         "SUBSTRATE_LAKE_MAINTENANCE_EXPIRE_INTERVAL", "5s",
                         "SUBSTRATE_LAKE_MAINTENANCE_REWRITE_INTERVAL", "10s",
                         "SUBSTRATE_LAKE_MAINTENANCE_REWRITE_FILE_COUNT", "8",
-                        "SUBSTRATE_LAKE_MAINTENANCE_ORPHAN_INTERVAL", "20s",
-                        "SUBSTRATE_LAKE_MAINTENANCE_ORPHAN_MIN_AGE", "1min",
                         "SUBSTRATE_LAKE_MAINTENANCE_MIN_TIME_BETWEEN_RUNS", "2s");
         try (var run =
                 LocalRunProcess.start(
@@ -112,6 +110,8 @@ class LakeMaintenanceITCase {
                                 "1s",
                                 "--snapshots-retained",
                                 "1",
+                                "--orphan-min-age",
+                                "1s",
                                 "--verify");
         assertThat(exit).as(printed.toString()).isZero();
         assertThat(printed.toString()).contains("verified").contains("Maintained");

@@ -10,7 +10,7 @@ import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 
 /**
- * The options of {@link LakeMaintenanceStage} and of {@code substrate lake maintain}, typed,
+ * The options of {@link LakeMaintenanceJob} and of {@code substrate lake maintain}, typed,
  * documented and defaulted: how long snapshots are kept, how large compacted files are, how often
  * each task runs, and which lock keeps two maintainers of a table apart.
  */
@@ -21,8 +21,9 @@ public final class LakeMaintenanceOptions {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription(
-                            "Maintain every lake table inside the job: expire snapshots, compact"
-                                    + " small files, delete orphan files.");
+                            "Maintain every lake table while the job runs (the local run starts"
+                                    + " LakeMaintenanceJob beside it): expire snapshots, compact"
+                                    + " small files.");
 
     public static final ConfigOption<Duration> SNAPSHOT_MAX_AGE =
             key("lake.maintenance.snapshot-max-age")
@@ -68,20 +69,13 @@ public final class LakeMaintenanceOptions {
                             "Compact a table once this many data files were added since its last"
                                     + " compaction.");
 
-    public static final ConfigOption<Duration> ORPHAN_INTERVAL =
-            key("lake.maintenance.orphan-interval")
-                    .durationType()
-                    .defaultValue(Duration.ofHours(24))
-                    .withDescription(
-                            "How often each table's directory is searched for files no snapshot"
-                                    + " references (left by failed writes and commits).");
-
     public static final ConfigOption<Duration> ORPHAN_MIN_AGE =
             key("lake.maintenance.orphan-min-age")
                     .durationType()
                     .defaultValue(Duration.ofDays(3))
                     .withDescription(
-                            "Only files older than this can be orphans: a data file written for a"
+                            "substrate lake maintain deletes files no snapshot references only when"
+                                    + " older than this: a data file written for a"
                                     + " checkpoint that is not committed yet must never be one, so"
                                     + " keep it far above the checkpoint interval and above the"
                                     + " longest time a job stays stopped before it resumes.");
@@ -119,7 +113,6 @@ public final class LakeMaintenanceOptions {
                         .expireEvery(config.get(EXPIRE_INTERVAL))
                         .rewriteEvery(config.get(REWRITE_INTERVAL))
                         .rewriteAfterFiles(config.get(REWRITE_FILE_COUNT))
-                        .orphansEvery(config.get(ORPHAN_INTERVAL))
                         .orphanMinAge(config.get(ORPHAN_MIN_AGE))
                         .minTimeBetweenRuns(config.get(MIN_TIME_BETWEEN_RUNS))
                         .lockDatabase(catalog);

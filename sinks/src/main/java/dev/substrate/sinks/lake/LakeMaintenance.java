@@ -12,7 +12,6 @@ import javax.annotation.Nullable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.TableLoader;
-import org.apache.iceberg.flink.maintenance.api.DeleteOrphanFiles;
 import org.apache.iceberg.flink.maintenance.api.ExpireSnapshots;
 import org.apache.iceberg.flink.maintenance.api.JdbcLockFactory;
 import org.apache.iceberg.flink.maintenance.api.RewriteDataFiles;
@@ -28,12 +27,14 @@ import org.apache.iceberg.flink.maintenance.api.TriggerLockFactory;
  *  monitor source ─► trigger manager ─┬─► expire snapshots   (every expireEvery: older than
  *  (polls the table)  (lock, schedules)│                         snapshotMaxAge, keeping the last
  *                                      │                         snapshotsRetained)
- *                                      ├─► rewrite data files (every rewriteEvery, or after
- *                                      │                         rewriteAfterFiles new files:
- *                                      │                         small files → targetFileSize)
- *                                      └─► delete orphan files (every orphansEvery, only files
- *                                                                older than orphanMinAge)
+ *                                      └─► rewrite data files (every rewriteEvery, or after
+ *                                                                rewriteAfterFiles new files:
+ *                                                                small files → targetFileSize)
  * </pre>
+ *
+ * <p>Orphan files (older than {@code orphanMinAge}, which no snapshot references) are deleted by
+ * {@code substrate lake maintain}, not here: Iceberg 1.11.0's Flink {@code DeleteOrphanFiles}
+ * deletes files of live snapshots (apache/iceberg#15487).
  *
  * <p>Two maintainers of one table never run at once: with a JDBC lock ({@link #lockDatabase}) the
  * job's maintenance and {@code substrate lake maintain} take the same lock, {@link #lockId} of the
@@ -42,9 +43,8 @@ import org.apache.iceberg.flink.maintenance.api.TriggerLockFactory;
  *
  * <p>What a running job still needs is never removed: expiry keeps the table's current snapshot and
  * the last {@code snapshotsRetained} (the job commits every checkpoint, so its own last commit,
- * which Iceberg's committer looks for when it restores, is always among them); orphan removal only
- * touches files older than {@code orphanMinAge} (default 3 days), far older than any data file a
- * checkpoint wrote and has not committed yet.
+ * which Iceberg's committer looks for when it restores, is always among them), and tagged ones;
+ * compaction commits only if no concurrent commit touched the files it replaced.
  *
  * <pre>{@code
  * LakeMaintenance.builder().catalog(catalog).lockDatabase(catalog).build()
@@ -62,7 +62,6 @@ public final class LakeMaintenance implements Serializable {
     private final Duration expireEvery;
     private final Duration rewriteEvery;
     private final int rewriteAfterFiles;
-    private final Duration orphansEvery;
     private final Duration orphanMinAge;
     private final Duration minTimeBetweenRuns;
     @Nullable private final String lockUri;
@@ -77,7 +76,6 @@ public final class LakeMaintenance implements Serializable {
         this.expireEvery = b.expireEvery;
         this.rewriteEvery = b.rewriteEvery;
         this.rewriteAfterFiles = b.rewriteAfterFiles;
-        this.orphansEvery = b.orphansEvery;
         this.orphanMinAge = b.orphanMinAge;
         this.minTimeBetweenRuns = b.minTimeBetweenRuns;
         this.lockUri = b.lockUri;
@@ -122,10 +120,11 @@ public final class LakeMaintenance implements Serializable {
                                     .scheduleOnInterval(rewriteEvery)
                                     .scheduleOnDataFileCount(rewriteAfterFiles)
                                     .targetFileSizeBytes(targetFileSizeBytes))
-                    .add(
-                            DeleteOrphanFiles.builder()
-                                    .scheduleOnInterval(orphansEvery)
-                                    .minAge(orphanMinAge))
+                    // No DeleteOrphanFiles here: in Iceberg 1.11.0 its metadata listing keeps the
+                    // table as it was when the job started, so it deletes the manifest lists and
+                    // metadata files of every later commit (apache/iceberg#15487), and the table
+                    // breaks. Orphans are removed by `substrate lake maintain`, which lists them
+                    // from the table as it is.
                     .append();
         } catch (IOException e) {
             throw new UncheckedIOException("Could not add the maintenance of " + id, e);
@@ -176,8 +175,6 @@ public final class LakeMaintenance implements Serializable {
                 + rewriteEvery
                 + ", rewriteAfterFiles="
                 + rewriteAfterFiles
-                + ", orphansEvery="
-                + orphansEvery
                 + ", orphanMinAge="
                 + orphanMinAge
                 + ", lock="
@@ -194,7 +191,6 @@ public final class LakeMaintenance implements Serializable {
         private Duration expireEvery = Duration.ofHours(1);
         private Duration rewriteEvery = Duration.ofHours(1);
         private int rewriteAfterFiles = 100;
-        private Duration orphansEvery = Duration.ofHours(24);
         private Duration orphanMinAge = Duration.ofDays(3);
         private Duration minTimeBetweenRuns = Duration.ofMinutes(1);
         @Nullable private String lockUri;
@@ -244,12 +240,6 @@ public final class LakeMaintenance implements Serializable {
             return this;
         }
 
-        /** How often files no snapshot references are looked for (default 24 h). */
-        public Builder orphansEvery(Duration interval) {
-            this.orphansEvery = interval;
-            return this;
-        }
-
         /** Only files older than this can be orphans (default 3 days). */
         public Builder orphanMinAge(Duration age) {
             this.orphanMinAge = age;
@@ -286,7 +276,6 @@ public final class LakeMaintenance implements Serializable {
             positive(snapshotMaxAge, "snapshotMaxAge");
             positive(expireEvery, "expireEvery");
             positive(rewriteEvery, "rewriteEvery");
-            positive(orphansEvery, "orphansEvery");
             positive(orphanMinAge, "orphanMinAge");
             positive(minTimeBetweenRuns, "minTimeBetweenRuns");
             if (snapshotsRetained < 1) {
