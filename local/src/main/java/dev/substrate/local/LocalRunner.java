@@ -211,6 +211,7 @@ public final class LocalRunner {
                                         + " run resumes here...");
                 if (maintenance != null) {
                     flink.cancel(maintenance, Duration.ofSeconds(30));
+                    LakeMaintenanceJob.releaseLocks(config);
                 }
                 String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
                 snapshots.recordSavepoint(savepoint);

@@ -75,6 +75,18 @@ public final class LakeMaintenanceJob {
         return tables;
     }
 
+    /**
+     * Releases the maintenance locks of every table, after this job was cancelled (a cancelled task
+     * may have held one); only when no other maintainer runs.
+     */
+    public static void releaseLocks(ReadableConfig config) {
+        LakeCatalogConfig catalog = StageContext.catalog(config);
+        LakeMaintenance maintenance = LakeMaintenanceOptions.maintenance(config, catalog);
+        for (String table : tables(catalog)) {
+            maintenance.releaseLock(table);
+        }
+    }
+
     private static List<String> tables(LakeCatalogConfig config) {
         Catalog catalog = config.loadCatalog();
         try {

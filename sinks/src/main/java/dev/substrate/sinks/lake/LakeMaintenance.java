@@ -145,6 +145,29 @@ public final class LakeMaintenance implements Serializable {
         return new JdbcLockFactory(lockUri, lockId(tableName), properties);
     }
 
+    /**
+     * Releases the maintenance lock of {@code tableName} whoever holds it: for a maintenance job
+     * that was cancelled, since a lock its cancelled task held would keep every later maintainer
+     * waiting. Call it only when no maintainer of the table runs.
+     */
+    public void releaseLock(String tableName) {
+        TriggerLockFactory locks = lockFactory(tableName);
+        if (locks == null) {
+            return;
+        }
+        locks.open();
+        try {
+            locks.createLock().unlock();
+            locks.createRecoveryLock().unlock();
+        } finally {
+            try {
+                locks.close();
+            } catch (IOException e) {
+                // released; only the connection failed to close
+            }
+        }
+    }
+
     public Duration snapshotMaxAge() {
         return snapshotMaxAge;
     }
