@@ -84,19 +84,21 @@ class SparkReadsTheLakeITCase {
                         .config(
                                 "spark.sql.extensions",
                                 "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
-                        .config("spark.sql.catalog.lake", "org.apache.iceberg.spark.SparkCatalog")
-                        .config("spark.sql.catalog.lake.type", "jdbc")
                         .config(
-                                "spark.sql.catalog.lake.uri",
+                                "spark.sql.catalog.substrate",
+                                "org.apache.iceberg.spark.SparkCatalog")
+                        .config("spark.sql.catalog.substrate.type", "jdbc")
+                        .config(
+                                "spark.sql.catalog.substrate.uri",
                                 "jdbc:sqlite:" + dataDir.resolve("catalog.db"))
-                        .config("spark.sql.catalog.lake.jdbc.schema-version", "V1")
+                        .config("spark.sql.catalog.substrate.jdbc.schema-version", "V1")
                         .config(
-                                "spark.sql.catalog.lake.warehouse",
+                                "spark.sql.catalog.substrate.warehouse",
                                 dataDir.resolve("warehouse").toString())
                         .getOrCreate();
         try {
             List<String> sparkTables = new ArrayList<>();
-            for (Row row : spark.sql("SHOW TABLES IN lake.substrate").collectAsList()) {
+            for (Row row : spark.sql("SHOW TABLES IN substrate.substrate").collectAsList()) {
                 sparkTables.add(row.getString(1));
             }
             assertThat(sparkTables).containsExactlyInAnyOrderElementsOf(java.keySet());
@@ -106,7 +108,7 @@ class SparkReadsTheLakeITCase {
                 long rows = 0;
                 long sum = 0;
                 Iterator<Row> read =
-                        spark.table("lake.substrate." + table.getKey()).toLocalIterator();
+                        spark.table("substrate.substrate." + table.getKey()).toLocalIterator();
                 while (read.hasNext()) {
                     rows++;
                     sum += rowHash(sha, canonicalRow(read.next()));
