@@ -9,7 +9,6 @@ import dev.substrate.local.lake.LakeMaintainer;
 import dev.substrate.sinks.lake.LakeMaintenance;
 import dev.substrate.sinks.lake.LakeTables;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -87,13 +86,7 @@ public final class LakeMaintainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!Files.isRegularFile(dataDir.resolve(LocalLake.CATALOG_DB))) {
-            err.println(
-                    "substrate lake maintain: no lake in "
-                            + dataDir.toAbsolutePath()
-                            + " (no "
-                            + LocalLake.CATALOG_DB
-                            + "). Fix: pass the --data-dir of a local run.");
+        if (!LakeStatsCommand.hasLake(dataDir, err, "maintain")) {
             return 2;
         }
         LakeMaintenance settings;

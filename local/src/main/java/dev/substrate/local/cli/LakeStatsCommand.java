@@ -53,13 +53,7 @@ public final class LakeStatsCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!Files.isRegularFile(dataDir.resolve(LocalLake.CATALOG_DB))) {
-            err.println(
-                    "substrate lake stats: no lake in "
-                            + dataDir.toAbsolutePath()
-                            + " (no "
-                            + LocalLake.CATALOG_DB
-                            + "). Fix: pass the --data-dir of a local run.");
+        if (!hasLake(dataDir, err, "stats")) {
             return 2;
         }
         Catalog catalog = LocalLake.catalog(dataDir).loadCatalog();
@@ -89,6 +83,22 @@ public final class LakeStatsCommand implements Callable<Integer> {
         } finally {
             LakeTables.close(catalog);
         }
+    }
+
+    /** Whether {@code dataDir} holds a lake; if not, says so and how to fix it. */
+    static boolean hasLake(Path dataDir, PrintWriter err, String command) {
+        if (Files.isRegularFile(dataDir.resolve(LocalLake.CATALOG_DB))) {
+            return true;
+        }
+        err.println(
+                "substrate lake "
+                        + command
+                        + ": no lake in "
+                        + dataDir.toAbsolutePath()
+                        + " (no "
+                        + LocalLake.CATALOG_DB
+                        + "). Fix: pass the --data-dir of a local run.");
+        return false;
     }
 
     /** Every table of the lake's namespace, or just {@code only} after checking it exists. */
