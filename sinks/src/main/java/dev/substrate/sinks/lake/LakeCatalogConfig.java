@@ -96,7 +96,7 @@ public final class LakeCatalogConfig implements Serializable {
     /** The Hadoop key naming the file system class of {@code file:} paths. */
     static final String LOCAL_FILE_SYSTEM_KEY = "fs.file.impl";
 
-    private static final String JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog";
+    private static final String JDBC_CATALOG_IMPL = JobJarJdbcCatalog.class.getName();
     private static final String REST_CATALOG_IMPL = "org.apache.iceberg.rest.RESTCatalog";
     private static final String JDBC_PASSWORD = "jdbc.password";
     private static final Set<String> SECRET_WORDS =

@@ -142,7 +142,22 @@ public final class LakeMaintenance implements Serializable {
         }
         Map<String, String> properties = new HashMap<>(lockProperties);
         properties.put(JdbcLockFactory.INIT_LOCK_TABLES_PROPERTY, "true");
-        return new JdbcLockFactory(lockUri, lockId(tableName), properties);
+        return new JobJarJdbcLockFactory(lockUri, lockId(tableName), properties);
+    }
+
+    /** Iceberg's JDBC lock, for a driver in the job jar (see {@link JobJarJdbcCatalog}). */
+    private static final class JobJarJdbcLockFactory extends JdbcLockFactory {
+        private static final long serialVersionUID = 1L;
+
+        JobJarJdbcLockFactory(String uri, String lockId, Map<String, String> properties) {
+            super(uri, lockId, properties);
+        }
+
+        @Override
+        public void open() {
+            JobJarJdbcCatalog.registerDrivers(JobJarJdbcLockFactory.class.getClassLoader());
+            super.open();
+        }
     }
 
     /**
