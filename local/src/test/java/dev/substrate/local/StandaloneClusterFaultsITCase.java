@@ -20,10 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -85,8 +87,8 @@ class StandaloneClusterFaultsITCase {
             lake.forEach((key, value) -> jobArgs.addAll(List.of("--" + key, value)));
             Path piiKey = dir.resolve("pii.key");
             byte[] key = new byte[48];
-            new java.security.SecureRandom().nextBytes(key);
-            Files.writeString(piiKey, java.util.Base64.getEncoder().encodeToString(key));
+            new SecureRandom().nextBytes(key);
+            Files.writeString(piiKey, Base64.getEncoder().encodeToString(key));
             jobArgs.addAll(
                     List.of(
                             "--kafka.bootstrap-servers",
