@@ -8,7 +8,15 @@
 #   deploy/standalone/flink-cluster.sh status                processes, slots and jobs
 #   deploy/standalone/flink-cluster.sh stop-job JOB_ID       stop a job with a savepoint
 #   deploy/standalone/flink-cluster.sh cancel JOB_ID         cancel a job (no savepoint)
+#   deploy/standalone/flink-cluster.sh start-taskmanager     start the TaskManager again (after it died)
 #   deploy/standalone/flink-cluster.sh stop                  stop the TaskManager and JobManager
+#
+# No high availability: the JobManager keeps the running job, its job graph and its checkpoint
+# pointer in memory. A TaskManager that dies is recovered (start it again: the job restarts from
+# its latest checkpoint); a JobManager that dies takes the running job with it. Then start the
+# cluster again and resume the job from its newest savepoint or retained checkpoint under
+# data/savepoints or data/checkpoints (`submit --from-savepoint PATH`). For JobManager failover,
+# use Kubernetes HA (deploy/kubernetes/README.md).
 #
 # `submit --from-savepoint PATH [job args...]` starts the job from a savepoint.
 #
@@ -251,6 +259,17 @@ cmd_start() {
         "$slots slots, web UI $rest/ (state in $home)"
 }
 
+# Starts the TaskManager again, e.g. after it was killed; the job's tasks come back on it.
+cmd_start_taskmanager() {
+    live_pid jobmanager "$jm_class" >/dev/null || die "no JobManager running (start the cluster)"
+    ! live_pid taskmanager "$tm_class" >/dev/null || die "the TaskManager is running already"
+    launch taskmanager "$tm_class" GET_TM_RESOURCE_PARAMS
+    wait_for "slots" 90 '[ "$(curl -sf "$rest/overview" | json_number slots-total)" -ge "$slots" ] 2>/dev/null || ! live_pid taskmanager "$tm_class" >/dev/null' ||
+        die "TaskManager did not register in 90 s; see $logs/taskmanager.log"
+    live_pid taskmanager "$tm_class" >/dev/null || die "TaskManager exited; see $logs/taskmanager.out and .log"
+    echo "TaskManager running again: $slots slots"
+}
+
 find_job_jar() {
     if [ -n "${SUBSTRATE_JOB_JAR:-}" ]; then
         echo "$SUBSTRATE_JOB_JAR"
@@ -363,6 +382,7 @@ cmd_stop() {
 
 case "${1:-}" in
 start) cmd_start ;;
+start-taskmanager) cmd_start_taskmanager ;;
 submit) shift && cmd_submit "$@" ;;
 status) cmd_status ;;
 stop-job) shift && cmd_stop_job "$@" ;;

@@ -37,6 +37,7 @@ public final class SubstrateJob {
         Configuration config = SubstrateConfig.resolve(new Configuration(), System.getenv(), args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         requireDurableCheckpoints(env.getConfiguration());
+        FreshStartGuard.check(config, env.getConfiguration());
         build(env, config, null);
         env.execute(config.get(SubstrateOptions.JOB_NAME));
     }

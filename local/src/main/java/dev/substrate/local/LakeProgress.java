@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.util.SnapshotUtil;
 
 /**
  * Committed row counts per lake table, read from the tables' current snapshot summaries (no data
@@ -83,10 +85,52 @@ final class LakeProgress {
         if (current == null || current.snapshotId() == afterSnapshot) {
             return List.of();
         }
-        IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(table);
-        if (afterSnapshot >= 0) {
-            scan = scan.appendsAfter(afterSnapshot);
+        if (afterSnapshot < 0) {
+            return read(IcebergGenerics.read(table), tableName);
         }
+        if (SnapshotUtil.isAncestorOf(table, current.snapshotId(), afterSnapshot)) {
+            return read(IcebergGenerics.read(table).appendsAfter(afterSnapshot), tableName);
+        }
+        // Maintenance expired the snapshots between (the run's start snapshot itself is kept by
+        // its tag, see tagRunStart): what the run added is what is there now, less what was
+        // there then. Compaction moves rows between files, never changes them.
+        Map<Record, Integer> before = new HashMap<>();
+        for (Record row : read(IcebergGenerics.read(table).useSnapshot(afterSnapshot), tableName)) {
+            before.merge(row, 1, Integer::sum);
+        }
+        List<Record> added = new ArrayList<>();
+        for (Record row : read(IcebergGenerics.read(table), tableName)) {
+            if (before.containsKey(row)) {
+                before.computeIfPresent(row, (r, n) -> n == 1 ? null : n - 1);
+            } else {
+                added.add(row);
+            }
+        }
+        return added;
+    }
+
+    /**
+     * Tags the current snapshot of {@code tableName} as the start of this run, so that table
+     * maintenance keeps it (and {@link #rowsAddedAfter} can read it) however many snapshots after
+     * it are expired while the run lasts. The next run moves the tag.
+     */
+    void tagRunStart(String tableName, long snapshotId) {
+        TableIdentifier id = TableIdentifier.of(NAMESPACE, tableName);
+        if (snapshotId < 0 || !catalog.tableExists(id)) {
+            return;
+        }
+        Table table = catalog.loadTable(id);
+        if (table.refs().containsKey(RUN_START_TAG)) {
+            table.manageSnapshots().replaceTag(RUN_START_TAG, snapshotId).commit();
+        } else {
+            table.manageSnapshots().createTag(RUN_START_TAG, snapshotId).commit();
+        }
+    }
+
+    /** The tag on the snapshot a local run started from. */
+    static final String RUN_START_TAG = "substrate-local-run-start";
+
+    private static List<Record> read(IcebergGenerics.ScanBuilder scan, String tableName) {
         List<Record> rows = new ArrayList<>();
         try (CloseableIterable<Record> read = scan.build()) {
             read.forEach(rows::add);

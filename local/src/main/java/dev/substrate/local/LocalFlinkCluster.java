@@ -60,15 +60,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
      * (0 picks a free port).
      */
     public static LocalFlinkCluster start(Path dataDir, int slots, int webUiPort) throws Exception {
-        Configuration config = new Configuration();
-        // Every socket on the loopback interface: the web UI, and the BLOB server, RPC and data
-        // exchange, which otherwise listen on every interface.
-        config.set(RestOptions.BIND_ADDRESS, LOOPBACK);
-        config.set(RestOptions.ADDRESS, LOOPBACK);
-        config.set(JobManagerOptions.BIND_HOST, LOOPBACK);
-        config.set(JobManagerOptions.ADDRESS, LOOPBACK);
-        config.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
-        config.set(TaskManagerOptions.HOST, LOOPBACK);
+        Configuration config = loopback();
         config.set(RestOptions.BIND_PORT, String.valueOf(webUiPort));
         config.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
         config.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(128));
@@ -87,6 +79,23 @@ public final class LocalFlinkCluster implements AutoCloseable {
                                 .build());
         cluster.start();
         return new LocalFlinkCluster(cluster, dataDir.resolve("savepoints"));
+    }
+
+    /**
+     * A configuration that keeps every socket of a MiniCluster on the loopback interface: the web
+     * UI (on a free port), and the BLOB server, RPC and data exchange, which otherwise listen on
+     * every interface.
+     */
+    public static Configuration loopback() {
+        Configuration config = new Configuration();
+        config.set(RestOptions.BIND_ADDRESS, LOOPBACK);
+        config.set(RestOptions.ADDRESS, LOOPBACK);
+        config.set(RestOptions.BIND_PORT, "0");
+        config.set(JobManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(JobManagerOptions.ADDRESS, LOOPBACK);
+        config.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
+        config.set(TaskManagerOptions.HOST, LOOPBACK);
+        return config;
     }
 
     /** The Flink web UI, e.g. {@code http://127.0.0.1:8081}. */
@@ -109,6 +118,26 @@ public final class LocalFlinkCluster implements AutoCloseable {
         }
         jobId = cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
         return jobId;
+    }
+
+    /**
+     * Submits a job that runs beside the pipeline (the lake's maintenance), fresh every time: it
+     * keeps no state worth restoring.
+     */
+    public JobID submitBeside(StreamExecutionEnvironment env, String jobName) throws Exception {
+        var graph = env.getStreamGraph();
+        graph.setJobName(jobName);
+        return cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
+    }
+
+    /** Cancels a job submitted with {@link #submitBeside}, waiting (bounded) until it is gone. */
+    public void cancel(JobID job, Duration timeout) throws Exception {
+        cluster.cancelJob(job).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long giveUp = System.nanoTime() + timeout.toNanos();
+        while (!cluster.getJobStatus(job).get(10, TimeUnit.SECONDS).isGloballyTerminalState()
+                && System.nanoTime() < giveUp) {
+            Thread.sleep(100);
+        }
     }
 
     public JobStatus status() throws Exception {

@@ -3,9 +3,12 @@ package dev.substrate.local;
 import dev.substrate.collector.CollectorStartException;
 import dev.substrate.collector.GpuCollector;
 import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.lake.LakeMaintenanceJob;
+import dev.substrate.jobs.lake.LakeMaintenanceOptions;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
@@ -31,8 +34,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.annotation.Nullable;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.common.TopicPartition;
 
@@ -97,7 +102,15 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
-        Preflight.checkWarehouseBelongsHere(StageContext.catalog(lakeOnlyConfig(dataDir)), dataDir);
+        for (var migrated : LocalLake.migrateHadoopTables(dataDir)) {
+            out.println(
+                    "Moved lake table "
+                            + migrated
+                            + " from the Hadoop catalog into the JDBC catalog "
+                            + LocalLake.CATALOG_DB
+                            + " (in place, its history kept)");
+        }
+        Preflight.checkWarehouseBelongsHere(LocalLake.catalog(dataDir), dataDir);
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
         // snapshot is an error that names it, never a silent fresh start.
@@ -124,7 +137,8 @@ public final class LocalRunner {
                                 SchemaRegistryConfig.fromEnvironment(services.registryUrl()));
                 LocalFlinkCluster flink =
                         LocalFlinkCluster.start(
-                                dataDir, settings.parallelism(), settings.webUiPort())) {
+                                // one slot more for the lake's maintenance job
+                                dataDir, settings.parallelism() + 1, settings.webUiPort())) {
             Configuration config = jobConfig(services, dataDir);
             String piiNotice = GovernanceSettings.from(config).piiKeys().prepare(System.getenv());
             if (piiNotice != null) {
@@ -135,6 +149,8 @@ public final class LocalRunner {
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
             long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
+            // The summary reads what this run added from here: maintenance must keep it.
+            lakeProgress.tagRunStart(RuleQualityStep.QUALITY_REPORT.name(), qualityBefore);
             InputOffsets offsets =
                     new InputOffsets(
                             services.bootstrapServers(),
@@ -155,6 +171,7 @@ public final class LocalRunner {
                     out.println("Starting fresh: no savepoint or checkpoint in " + dataDir);
                 }
                 flink.submit(env, "substrate (local)", resume.map(s -> s.pointer()).orElse(null));
+                JobID maintenance = startLakeMaintenance(flink, config);
                 out.println("Job running. " + stopHint());
 
                 long started = System.nanoTime();
@@ -207,6 +224,10 @@ public final class LocalRunner {
                                         + " every table commits and the next run resumes here..."
                                 : "Taking a final savepoint, so every table commits and the next"
                                         + " run resumes here...");
+                if (maintenance != null) {
+                    flink.cancel(maintenance, Duration.ofSeconds(30));
+                    LakeMaintenanceJob.releaseLocks(config);
+                }
                 String savepoint = flink.stopWithSavepoint(Duration.ofMinutes(2), drain);
                 snapshots.recordSavepoint(savepoint);
                 snapshots.removeAllBut(savepoint);
@@ -237,6 +258,32 @@ public final class LocalRunner {
                 }
             }
         }
+    }
+
+    /**
+     * Starts the lake's maintenance beside the pipeline ({@link LakeMaintenanceJob}), unless {@code
+     * lake.maintenance.enabled} is false; the pipeline has created every table by now.
+     */
+    @Nullable
+    private JobID startLakeMaintenance(LocalFlinkCluster flink, Configuration config)
+            throws Exception {
+        if (!config.get(LakeMaintenanceOptions.ENABLED)) {
+            return null;
+        }
+        StreamExecutionEnvironment env =
+                new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
+        List<String> tables = LakeMaintenanceJob.build(env, config);
+        if (tables.isEmpty()) {
+            return null;
+        }
+        out.printf(
+                "Lake maintenance: %d tables, snapshots kept %s (at least the last %d), small"
+                        + " files compacted (lake.maintenance.*)%n",
+                tables.size(),
+                TimeUtils.formatWithHighestUnit(
+                        config.get(LakeMaintenanceOptions.SNAPSHOT_MAX_AGE)),
+                config.get(LakeMaintenanceOptions.SNAPSHOTS_RETAINED));
+        return flink.submitBeside(env, LakeMaintenanceJob.NAME + " (local)");
     }
 
     /** What the run resumes from, and why that one. */
@@ -330,7 +377,7 @@ public final class LocalRunner {
     /** How far the last run's quality report got in event time (not counting future windows). */
     @Nullable
     private static Instant lastReportedWindowEnd(Path dataDir, Instant now) throws IOException {
-        Catalog lake = StageContext.catalog(lakeOnlyConfig(dataDir)).catalogLoader().loadCatalog();
+        Catalog lake = LocalLake.catalog(dataDir).loadCatalog();
         try {
             return new LakeProgress(lake).lastReportedWindowEnd(now);
         } finally {
@@ -507,26 +554,13 @@ public final class LocalRunner {
         out.println(line);
     }
 
-    /** Just the lake catalog's options, to read the lake before the services start. */
-    /** The lake of a local data directory, as its runs write it (for tools and tests). */
-    public static LakeCatalogConfig lake(Path dataDir) {
-        return StageContext.catalog(lakeOnlyConfig(dataDir.toAbsolutePath().normalize()));
-    }
-
-    private static Configuration lakeOnlyConfig(Path dataDir) {
-        Map<String, String> options = new LinkedHashMap<>();
-        lakeOptions(options, dataDir);
-        return Configuration.fromMap(options);
-    }
-
-    private static void lakeOptions(Map<String, String> options, Path dataDir) {
-        options.put(SubstrateOptions.CATALOG_TYPE.key(), "hadoop");
-        options.put(
-                SubstrateOptions.CATALOG_WAREHOUSE.key(), dataDir.resolve("warehouse").toString());
-    }
-
     private Configuration jobConfig(LocalServices services, Path dataDir) {
-        Map<String, String> options = new LinkedHashMap<>();
+        // Any job option from its SUBSTRATE_* variable (lake.maintenance.* for instance), except
+        // the ones a local run sets itself below.
+        Map<String, String> options =
+                new LinkedHashMap<>(
+                        SubstrateConfig.resolve(new Configuration(), System.getenv(), new String[0])
+                                .toMap());
         options.put(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS.key(), services.bootstrapServers());
         options.put(SubstrateOptions.REGISTRY_URL.key(), services.registryUrl());
         options.put(SubstrateOptions.PARALLELISM.key(), String.valueOf(settings.parallelism()));
@@ -536,7 +570,7 @@ public final class LocalRunner {
         options.put(
                 SubstrateOptions.CHECKPOINT_INTERVAL.key(),
                 settings.checkpointInterval().toMillis() + " ms");
-        lakeOptions(options, dataDir);
+        options.putAll(LocalLake.options(dataDir));
         // The local run tokenizes PII with a key kept in the data directory (generated once).
         options.put(SubstrateOptions.PII_MODE.key(), PiiMode.LOCAL.name());
         options.put(SubstrateOptions.PII_KEY_FILE.key(), dataDir.resolve("pii.key").toString());

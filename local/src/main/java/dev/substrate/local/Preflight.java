@@ -96,7 +96,22 @@ public final class Preflight {
             for (TableIdentifier id :
                     catalog.listTables(
                             org.apache.iceberg.catalog.Namespace.of(LakeTables.NAMESPACE))) {
-                String location = catalog.loadTable(id).location();
+                String location;
+                try {
+                    location = catalog.loadTable(id).location();
+                } catch (org.apache.iceberg.exceptions.NotFoundException
+                        | org.apache.iceberg.exceptions.RuntimeIOException gone) {
+                    throw new LocalRunException(
+                            "Lake table "
+                                    + id
+                                    + " cannot be read: its metadata file is gone ("
+                                    + gone.getMessage()
+                                    + "). The catalog in this data directory names files by"
+                                    + " absolute path, so a copied or moved directory points at"
+                                    + " the original's. Fix: run from the original directory,"
+                                    + " or start with a new --data-dir.",
+                            gone);
+                }
                 Path tablePath =
                         Path.of(
                                 URI.create(

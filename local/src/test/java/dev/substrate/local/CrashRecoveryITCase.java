@@ -217,7 +217,7 @@ class CrashRecoveryITCase {
                         EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0);
                 SchemaRegistryClient client =
                         new SchemaRegistryClient(SchemaRegistryConfig.of(registry.url()))) {
-            Catalog lake = LocalRunner.lake(dataDir).catalogLoader().loadCatalog();
+            Catalog lake = LocalLake.catalog(dataDir).loadCatalog();
             return LakeAudit.builder()
                     .kafka(broker.bootstrapServers())
                     .registry(client)

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -31,6 +32,12 @@ final class LocalRunProcess implements AutoCloseable {
 
     /** Starts {@code substrate local <args>} with the test's classpath and Flink's JVM flags. */
     static LocalRunProcess start(String... args) throws IOException {
+        return start(Map.of(), args);
+    }
+
+    /** As {@link #start(String...)}, with {@code environment} added to this process's. */
+    static LocalRunProcess start(Map<String, String> environment, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx768m");
@@ -46,7 +53,9 @@ final class LocalRunProcess implements AutoCloseable {
         command.add("dev.substrate.local.cli.SubstrateCli");
         command.add("local");
         command.addAll(List.of(args));
-        return new LocalRunProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        return new LocalRunProcess(builder.start());
     }
 
     private void readOutput() {

@@ -104,7 +104,7 @@ class LocalRunnerITCase {
     }
 
     private Catalog lake() {
-        return LocalRunner.lake(dataDir).catalogLoader().loadCatalog();
+        return LocalLake.catalog(dataDir).loadCatalog();
     }
 
     private RunSummary run(long events, ByteArrayOutputStream output) throws Exception {

@@ -72,7 +72,7 @@ class LocalTelemetryITCase {
             double swPowerCap) {}
 
     private static List<Window> traceWindows(Path dataDir) {
-        Catalog lake = LocalRunner.lake(dataDir).catalogLoader().loadCatalog();
+        Catalog lake = LocalLake.catalog(dataDir).loadCatalog();
         List<Record> rows = new ArrayList<>();
         for (Record row : LakeReader.readAll(lake, TelemetryWindowsStage.METRICS_1M_TABLE)) {
             if (LocalTelemetry.CLUSTER.equals(row.getField("cluster"))

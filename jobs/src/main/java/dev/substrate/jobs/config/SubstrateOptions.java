@@ -184,6 +184,17 @@ public final class SubstrateOptions {
                                     + " columns while the job runs. A record carrying a value in"
                                     + " a field that is not a column yet adds it at once.");
 
+    public static final ConfigOption<Boolean> ALLOW_FRESH_START =
+            key("resume.allow-fresh-start")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Let a job start without a savepoint or checkpoint although the lake"
+                                    + " already holds rows a Substrate job committed. Off: such a"
+                                    + " start is refused (resume from the savepoint instead), since"
+                                    + " it would read again from the group's committed offsets,"
+                                    + " which can lag the lake, and write rows twice.");
+
     /** Where a source without checkpointed state begins reading. */
     public enum StartingOffsets {
         COMMITTED_OR_EARLIEST,

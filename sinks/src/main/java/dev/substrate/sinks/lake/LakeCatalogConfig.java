@@ -24,10 +24,11 @@ import org.apache.iceberg.rest.auth.OAuth2Properties;
  * <p>Catalog types:
  *
  * <ul>
- *   <li>{@code hadoop} (default): a {@code HadoopCatalog} on a warehouse directory; the local run
- *       passes {@code <dataDir>/warehouse}. Needs {@code catalog.warehouse}.
+ *   <li>{@code hadoop} (the job's default): a {@code HadoopCatalog} on a warehouse directory. Needs
+ *       {@code catalog.warehouse}. Fine for one writer on a local file system only.
  *   <li>{@code jdbc}: a {@code JdbcCatalog}; needs {@code catalog.uri} (for example {@code
- *       jdbc:sqlite:/data/catalog.db}) and {@code catalog.warehouse}.
+ *       jdbc:postgresql://db/lake}) and {@code catalog.warehouse}. The local run uses it on an
+ *       SQLite file in its data directory ({@link #sqlite(Path, Path)}).
  *   <li>{@code rest}: an Iceberg REST catalog (Polaris, Nessie, Gravitino, Lakekeeper); needs
  *       {@code catalog.uri}; {@code catalog.warehouse} is optional (some servers call it the
  *       catalog name).
@@ -84,10 +85,18 @@ public final class LakeCatalogConfig implements Serializable {
 
     public static final String DEFAULT_NAME = "substrate";
 
+    /** How a JDBC URL on an SQLite database file starts. */
+    public static final String SQLITE_URL_PREFIX = "jdbc:sqlite:";
+
+    /** The SQLite driver's connection property: how long to wait for a lock held elsewhere. */
+    static final String SQLITE_BUSY_TIMEOUT = "jdbc.busy_timeout";
+
+    static final int SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
     /** The Hadoop key naming the file system class of {@code file:} paths. */
     static final String LOCAL_FILE_SYSTEM_KEY = "fs.file.impl";
 
-    private static final String JDBC_CATALOG_IMPL = "org.apache.iceberg.jdbc.JdbcCatalog";
+    private static final String JDBC_CATALOG_IMPL = JobJarJdbcCatalog.class.getName();
     private static final String REST_CATALOG_IMPL = "org.apache.iceberg.rest.RESTCatalog";
     private static final String JDBC_PASSWORD = "jdbc.password";
     private static final Set<String> SECRET_WORDS =
@@ -113,6 +122,26 @@ public final class LakeCatalogConfig implements Serializable {
                 Map.of(
                         CatalogProperties.WAREHOUSE_LOCATION,
                         warehouse.toAbsolutePath().normalize().toString()));
+    }
+
+    /**
+     * The local default: Iceberg's JDBC catalog on an embedded SQLite database file, its tables in
+     * {@code warehouse}. Commits are atomic (a conditional update of the table's row), across
+     * threads and processes, without the Hadoop catalog's in-JVM lock; a connection that finds the
+     * database busy waits up to {@value #SQLITE_BUSY_TIMEOUT_MS} ms instead of failing.
+     */
+    public static LakeCatalogConfig sqlite(Path database, Path warehouse) {
+        return fromProperties(
+                Map.of(
+                        TYPE,
+                        "jdbc",
+                        URI,
+                        SQLITE_URL_PREFIX + database.toAbsolutePath().normalize(),
+                        WAREHOUSE,
+                        warehouse.toAbsolutePath().normalize().toString(),
+                        PREFIX + SQLITE_BUSY_TIMEOUT,
+                        String.valueOf(SQLITE_BUSY_TIMEOUT_MS)),
+                Map.of());
     }
 
     /** A JDBC catalog, for example on {@code jdbc:sqlite:/data/catalog.db}; no credentials. */
@@ -181,6 +210,21 @@ public final class LakeCatalogConfig implements Serializable {
     /** The Iceberg catalog properties, secrets included: pass them on, never log them. */
     public Map<String, String> properties() {
         return properties;
+    }
+
+    /**
+     * The JDBC connection properties among the catalog properties ({@code jdbc.*}, password
+     * included: pass them on, never log them), for another connection to the same database.
+     */
+    public Map<String, String> jdbcProperties() {
+        Map<String, String> jdbc = new TreeMap<>();
+        properties.forEach(
+                (key, value) -> {
+                    if (key.startsWith("jdbc.")) {
+                        jdbc.put(key, value);
+                    }
+                });
+        return jdbc;
     }
 
     /** A serializable loader for this catalog, for the Iceberg Flink sink and its committer. */

@@ -145,7 +145,7 @@ public final class LakeTables {
     }
 
     /** Closes {@code catalog} if it holds resources; a failure is logged, not thrown. */
-    static void close(Catalog catalog) {
+    public static void close(Catalog catalog) {
         if (catalog instanceof Closeable closeable) {
             try {
                 closeable.close();
@@ -155,7 +155,8 @@ public final class LakeTables {
         }
     }
 
-    private static void ensureNamespace(Catalog catalog) {
+    /** Creates the lake's namespace in {@code catalog} unless it exists (or has no namespaces). */
+    public static void ensureNamespace(Catalog catalog) {
         if (!(catalog instanceof SupportsNamespaces namespaces)) {
             return;
         }

@@ -208,7 +208,7 @@ class LakeTablesTest {
                                 "dead_lettered_at",
                                 "source_topic"));
 
-        assertThat(catalog.getClass().getSimpleName()).isEqualTo("JdbcCatalog");
+        assertThat(catalog).isInstanceOf(org.apache.iceberg.jdbc.JdbcCatalog.class);
         assertThat(table.spec().fields().stream().map(f -> f.name()).collect(Collectors.toList()))
                 .containsExactly("dead_lettered_at_day", "source_topic");
         assertThat(config.loadCatalog().tableExists(LakeTables.identifier("dead_letters")))
