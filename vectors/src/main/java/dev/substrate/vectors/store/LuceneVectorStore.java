@@ -25,10 +25,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import javax.annotation.Nullable;
-import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
@@ -111,7 +107,6 @@ public final class LuceneVectorStore implements VectorStore {
 
     private final Path path;
     private final Directory directory;
-    private final Analyzer analyzer = new EnglishAnalyzer();
     @Nullable private final IndexWriter writer;
     private final SearcherManager searchers;
     private volatile long lastRefresh;
@@ -146,7 +141,7 @@ public final class LuceneVectorStore implements VectorStore {
             Directory directory = FSDirectory.open(path);
             while (true) {
                 try {
-                    IndexWriterConfig config = new IndexWriterConfig(new EnglishAnalyzer());
+                    IndexWriterConfig config = new IndexWriterConfig(TextTerms.analyzer());
                     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
                     // Only commit() publishes: a writer closed mid-batch leaves the last commit.
                     config.setCommitOnClose(false);
@@ -299,7 +294,7 @@ public final class LuceneVectorStore implements VectorStore {
     @Override
     public List<StoredHit> keyword(String text, int k, DocumentFilter filter) {
         checkFilter(filter);
-        List<String> terms = analyze(text);
+        List<String> terms = TextTerms.of(text);
         if (terms.isEmpty()) {
             return List.of();
         }
@@ -314,22 +309,6 @@ public final class LuceneVectorStore implements VectorStore {
         }
         Query built = query.build();
         return withSearcher(searcher -> hits(searcher, searcher.search(built, k)));
-    }
-
-    /** The terms BM25 matches for {@code text}: the English analyzer's (stemmed, no stop words). */
-    List<String> analyze(String text) {
-        List<String> terms = new ArrayList<>();
-        try (TokenStream tokens = analyzer.tokenStream(TEXT, text)) {
-            CharTermAttribute term = tokens.addAttribute(CharTermAttribute.class);
-            tokens.reset();
-            while (tokens.incrementToken()) {
-                terms.add(term.toString());
-            }
-            tokens.end();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return terms;
     }
 
     @Override
