@@ -2,6 +2,7 @@ package dev.substrate.jobs.config;
 
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
+import dev.substrate.jobs.vectors.VectorOptions;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -31,7 +32,8 @@ public final class SubstrateConfig {
                     SubstrateOptions.class,
                     EventTimeOptions.class,
                     TelemetryWindowsOptions.class,
-                    FleetHealthOptions.class);
+                    FleetHealthOptions.class,
+                    VectorOptions.class);
 
     private SubstrateConfig() {}
 
