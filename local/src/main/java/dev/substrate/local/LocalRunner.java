@@ -92,6 +92,7 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
+        Preflight.checkPortFree(settings.searchPort(), "search API", "--search-port");
         Preflight.checkWarehouseBelongsHere(StageContext.catalog(lakeOnlyConfig(dataDir)), dataDir);
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
@@ -137,8 +138,14 @@ public final class LocalRunner {
                     settings.samples()
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
-            try {
+            try (LocalSearch search =
+                    LocalSearch.start(config, settings.searchPort(), System.getenv())) {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
+                if (search != null) {
+                    out.printf(
+                            "Search API:       %s?q=<text>  (or: substrate search \"<text>\")%n",
+                            search.url());
+                }
                 StreamExecutionEnvironment env =
                         new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
                 SubstrateJob.build(env, config, null);

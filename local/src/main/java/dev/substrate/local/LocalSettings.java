@@ -25,6 +25,7 @@ import javax.annotation.Nullable;
  * @param catchUp without samples: stop once every record the input topics held at the start is
  *     accounted for
  * @param resumeFrom a snapshot the user chose to resume from instead of the newest, or null
+ * @param searchPort the port of {@code /api/search} on 127.0.0.1 (0 for any free port)
  */
 public record LocalSettings(
         Path dataDir,
@@ -42,7 +43,8 @@ public record LocalSettings(
         long seed,
         boolean samples,
         boolean catchUp,
-        @Nullable String resumeFrom) {
+        @Nullable String resumeFrom,
+        int searchPort) {
 
     public static Builder builder() {
         return new Builder();
@@ -71,6 +73,7 @@ public record LocalSettings(
         private boolean samples = true;
         private boolean catchUp;
         private String resumeFrom;
+        private int searchPort = 8090;
 
         private Builder() {}
 
@@ -148,6 +151,12 @@ public record LocalSettings(
             return this;
         }
 
+        /** The port of {@code /api/search} (default 8090; 0 for any free port). */
+        public Builder searchPort(int searchPort) {
+            this.searchPort = searchPort;
+            return this;
+        }
+
         /**
          * @throws LocalRunException naming every option whose value makes no sense, and why
          */
@@ -177,7 +186,7 @@ public record LocalSettings(
             if (duration != null && (duration.isNegative() || duration.isZero())) {
                 problems.add("--duration must be positive, was " + duration);
             }
-            for (int port : new int[] {kafkaPort, registryPort, webUiPort}) {
+            for (int port : new int[] {kafkaPort, registryPort, webUiPort, searchPort}) {
                 if (port < 0 || port > 65_535) {
                     problems.add("ports must be between 0 (any free port) and 65535, was " + port);
                 }
@@ -212,7 +221,8 @@ public record LocalSettings(
                     seed,
                     samples,
                     catchUp,
-                    resumeFrom);
+                    resumeFrom,
+                    searchPort);
         }
     }
 }
