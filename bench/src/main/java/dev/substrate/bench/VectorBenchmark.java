@@ -27,6 +27,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -274,7 +275,11 @@ public final class VectorBenchmark {
             if (reader != null) {
                 reader.close();
             }
-            job.cancel().get();
+            try {
+                job.cancel().get();
+            } catch (IllegalStateException | ExecutionException finished) {
+                // the bounded job ended by itself (its cluster with it) once it had indexed all
+            }
         }
         long[] measured = Arrays.copyOf(latencies, seen);
         System.out.printf(
