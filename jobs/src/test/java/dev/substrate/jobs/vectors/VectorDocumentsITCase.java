@@ -7,10 +7,8 @@ import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.AuditEvent;
 import dev.substrate.events.EnterpriseEvent;
 import dev.substrate.jobs.SubstrateJob;
-import dev.substrate.jobs.config.SubstrateOptions;
-import dev.substrate.jobs.stage.StageContext;
+import dev.substrate.jobs.ingest.GovernanceTestKit;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
-import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.ProducerReport;
 import dev.substrate.samples.SampleEventProducer;
 import dev.substrate.samples.SyntheticFleet;
@@ -100,14 +98,7 @@ class VectorDocumentsITCase {
                 sent);
 
         Path index = dataDir.resolve("vectors");
-        Configuration config = new Configuration();
-        config.set(SubstrateOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        config.set(SubstrateOptions.REGISTRY_URL, registry.url());
-        config.set(SubstrateOptions.CATALOG_WAREHOUSE, dataDir.resolve("warehouse").toString());
-        config.set(SubstrateOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-        config.set(SubstrateOptions.PARALLELISM, 2);
-        config.set(SubstrateOptions.PII_MODE, PiiMode.LOCAL);
-        config.set(SubstrateOptions.PII_KEY_FILE, dataDir.resolve("pii.key").toString());
+        Configuration config = GovernanceTestKit.jobConfig(broker, registry, dataDir);
         config.set(VectorOptions.BATCH_SIZE, 16);
         assertThat(VectorOptions.indexPath(config)).isEqualTo(index.toAbsolutePath());
 
@@ -122,7 +113,7 @@ class VectorDocumentsITCase {
                 .name("fail once when armed")
                 .sinkTo(new DiscardingSink<>());
         JobClient job = env.executeAsync("vector-documents-itcase");
-        Catalog catalog = StageContext.catalog(config).catalogLoader().loadCatalog();
+        Catalog catalog = GovernanceTestKit.catalog(config);
         long committedBefore;
         try {
             // Once a checkpoint's documents are in the store, the next document fails the job.
