@@ -88,8 +88,8 @@ public final class IcebergLakeSink {
 
     /**
      * As {@link #append(DataStream, LakeCatalogConfig, LakeTableSpec, int)}, for a second writer of
-     * a table in the same job (a later stage's dead letters): its uids derive from {@code
-     * uidName} instead of the table's name. Iceberg commits each writer's checkpoints apart.
+     * a table in the same job (a later stage's dead letters): its uids derive from {@code uidName}
+     * instead of the table's name. Iceberg commits each writer's checkpoints apart.
      */
     public static <T extends SpecificRecord> DataStreamSink<RowData> append(
             DataStream<T> stream,

@@ -26,8 +26,8 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * Embeds documents in batches off the task thread (Flink async I/O), so a slow embedding endpoint
  * never blocks the pipeline: documents wait in a batch until it holds {@code batchSize} or the
  * oldest has waited {@code maxDelay}, then one thread embeds the batch. Every document comes out:
- * embedded, or as a failure with the reason (its text refused, the endpoint gone after its
- * retries, no answer within the timeout), for dead letters. Deletions pass through.
+ * embedded, or as a failure with the reason (its text refused, the endpoint gone after its retries,
+ * no answer within the timeout), for dead letters. Deletions pass through.
  *
  * <p>Ordered ({@link AsyncDataStream#orderedWait}) on purpose: two versions of one document must
  * reach the store in their order, and a whole batch completes at once, so ordering costs almost
@@ -106,8 +106,7 @@ public final class EmbeddingFunction extends RichAsyncFunction<VectorDocument, E
         embedder = config.open(System.getenv());
         model = embedder.model();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        embedding =
-                Executors.newSingleThreadExecutor(daemon("vector-embed-" + subtask));
+        embedding = Executors.newSingleThreadExecutor(daemon("vector-embed-" + subtask));
         timer = Executors.newSingleThreadScheduledExecutor(daemon("vector-embed-timer-" + subtask));
         pending = new ArrayList<>();
         embedded = getRuntimeContext().getMetricGroup().counter(METRIC_EMBEDDED);
@@ -178,7 +177,9 @@ public final class EmbeddingFunction extends RichAsyncFunction<VectorDocument, E
                 embedded.inc();
                 item.result()
                         .complete(
-                                List.of(EmbeddedDocument.embedded(item.document(), model, outcome.vector())));
+                                List.of(
+                                        EmbeddedDocument.embedded(
+                                                item.document(), model, outcome.vector())));
             } else {
                 fail(item, outcome.failure());
             }
