@@ -6,6 +6,11 @@ import dev.substrate.jobs.ingest.IngestStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
+import dev.substrate.jobs.vectors.DeadLetterDocuments;
+import dev.substrate.jobs.vectors.EnterpriseEventDocuments;
+import dev.substrate.jobs.vectors.GpuAnomalyDocuments;
+import dev.substrate.jobs.vectors.NodeHealthDocuments;
+import dev.substrate.jobs.vectors.VectorDocumentsStage;
 import dev.substrate.schemas.EventType;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,28 +89,42 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
+        // A kind of document is a mapper and a line here.
+        VectorDocumentsStage.Output vectors =
+                new VectorDocumentsStage(stages.vectors())
+                        .addTo(
+                                VectorDocumentsStage.documents()
+                                        .from(fleet.nodeHealth(), new NodeHealthDocuments())
+                                        .from(fleet.anomalies(), new GpuAnomalyDocuments())
+                                        .from(
+                                                ingest.enterpriseEvents(),
+                                                new EnterpriseEventDocuments())
+                                        .from(ingest.deadLetters(), new DeadLetterDocuments()));
 
-        return new Pipeline(ingest, windows, fleet);
+        return new Pipeline(ingest, windows, fleet, vectors);
     }
 
     /** What every stage of the job produced, for a caller that adds more. */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
-            FleetHealthStage.Output fleet) {}
+            FleetHealthStage.Output fleet,
+            VectorDocumentsStage.Output vectors) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
     private record Stages(
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
-            FleetHealthStage.Settings fleet) {
+            FleetHealthStage.Settings fleet,
+            VectorDocumentsStage.Settings vectors) {
 
         static Stages of(Configuration config) {
             StageContext context = StageContext.from(config);
             return new Stages(
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
-                    FleetHealthStage.Settings.from(config, context));
+                    FleetHealthStage.Settings.from(config, context),
+                    VectorDocumentsStage.Settings.from(config, context));
         }
 
         /** The topics the stages write, in pipeline order. */
@@ -114,6 +133,7 @@ public final class SubstrateJob {
             topics.addAll(ingest.topics());
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
+            topics.addAll(vectors.topics());
             return topics;
         }
     }

@@ -111,6 +111,7 @@ public final class LocalRunner {
                             + " (in place, its history kept)");
         }
         Preflight.checkWarehouseBelongsHere(LocalLake.catalog(dataDir), dataDir);
+        Preflight.checkPortFree(settings.searchPort(), "search API", "--search-port");
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
         // snapshot is an error that names it, never a silent fresh start.
@@ -161,8 +162,14 @@ public final class LocalRunner {
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
             GpuCollector collector = startCollector(services);
-            try {
+            try (LocalSearch search =
+                    LocalSearch.start(config, settings.searchPort(), System.getenv())) {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
+                if (search != null) {
+                    out.printf(
+                            "Search API:       %s?q=<text>  (or: substrate search \"<text>\")%n",
+                            search.url());
+                }
                 StreamExecutionEnvironment env =
                         new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
                 SubstrateJob.build(env, config, null);

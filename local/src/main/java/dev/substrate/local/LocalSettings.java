@@ -27,6 +27,7 @@ import javax.annotation.Nullable;
  * @param resumeFrom a snapshot the user chose to resume from instead of the newest, or null
  * @param telemetry where GPU readings come from: the synthetic fleet, or real ones a collector
  *     publishes
+ * @param searchPort the port of {@code /api/search} on 127.0.0.1 (0 for any free port)
  */
 public record LocalSettings(
         Path dataDir,
@@ -45,7 +46,8 @@ public record LocalSettings(
         boolean samples,
         boolean catchUp,
         @Nullable String resumeFrom,
-        LocalTelemetry telemetry) {
+        LocalTelemetry telemetry,
+        int searchPort) {
 
     public static Builder builder() {
         return new Builder();
@@ -75,6 +77,7 @@ public record LocalSettings(
         private boolean catchUp;
         private String resumeFrom;
         private LocalTelemetry telemetry = LocalTelemetry.synthetic();
+        private int searchPort = 8090;
 
         private Builder() {}
 
@@ -158,6 +161,12 @@ public record LocalSettings(
             return this;
         }
 
+        /** The port of {@code /api/search} (default 8090; 0 for any free port). */
+        public Builder searchPort(int searchPort) {
+            this.searchPort = searchPort;
+            return this;
+        }
+
         /**
          * @throws LocalRunException naming every option whose value makes no sense, and why
          */
@@ -187,7 +196,7 @@ public record LocalSettings(
             if (duration != null && (duration.isNegative() || duration.isZero())) {
                 problems.add("--duration must be positive, was " + duration);
             }
-            for (int port : new int[] {kafkaPort, registryPort, webUiPort}) {
+            for (int port : new int[] {kafkaPort, registryPort, webUiPort, searchPort}) {
                 if (port < 0 || port > 65_535) {
                     problems.add("ports must be between 0 (any free port) and 65535, was " + port);
                 }
@@ -235,7 +244,8 @@ public record LocalSettings(
                     samples,
                     catchUp,
                     resumeFrom,
-                    telemetry);
+                    telemetry,
+                    searchPort);
         }
     }
 }

@@ -204,6 +204,8 @@ class CrashRecoveryITCase {
                         "0",
                         "--web-ui-port",
                         "0",
+                        "--search-port",
+                        "0",
                         "--checkpoint-interval",
                         "1s"));
         args.addAll(List.of(extra));

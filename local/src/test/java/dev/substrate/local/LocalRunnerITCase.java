@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.local.cli.SubstrateCli;
 import dev.substrate.sinks.lake.LakeReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +19,7 @@ import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The local run as a user runs it ({@code substrate local --events N}), twice on one data
@@ -54,6 +58,8 @@ class LocalRunnerITCase {
                 .contains("substrate.gpu-samples: ");
         assertThat(new LocalSnapshots(dataDir).latestSavepoint()).isNotNull();
         assertThat(printed).contains("Audit: every record in the input topics");
+        assertThat(printed).contains("Search API:       http://127.0.0.1:");
+        assertSearchable();
 
         ByteArrayOutputStream secondOutput = new ByteArrayOutputStream();
         RunSummary second = run(1_000, secondOutput);
@@ -103,6 +109,33 @@ class LocalRunnerITCase {
                                         .isEqualTo(summary.evaluatedPerSource().get(q.source())));
     }
 
+    /**
+     * {@code substrate search} over the run's data directory finds what the vector stage indexed,
+     * complete up to the end of the drained run's input.
+     */
+    private void assertSearchable() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code =
+                new CommandLine(new SubstrateCli())
+                        .setOut(new PrintWriter(out, true))
+                        .setErr(new PrintWriter(err, true))
+                        .execute(
+                                "search",
+                                "gpu node down",
+                                "--mode",
+                                "bm25",
+                                "--k",
+                                "3",
+                                "--data-dir",
+                                dataDir.toString());
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .contains("3 of ")
+                .contains("complete up to the end of its input")
+                .contains("lineage: ");
+    }
+
     private Catalog lake() {
         return LocalLake.catalog(dataDir).loadCatalog();
     }
@@ -112,6 +145,7 @@ class LocalRunnerITCase {
                 LocalSettings.builder()
                         .dataDir(dataDir)
                         .ports(0, 0, 0)
+                        .searchPort(0)
                         .checkpointInterval(Duration.ofMillis(500))
                         .events(events)
                         .badFraction(0.02)

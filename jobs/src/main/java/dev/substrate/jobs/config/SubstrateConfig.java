@@ -3,6 +3,7 @@ package dev.substrate.jobs.config;
 import dev.substrate.jobs.lake.LakeMaintenanceOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
+import dev.substrate.jobs.vectors.VectorOptions;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -33,7 +34,8 @@ public final class SubstrateConfig {
                     EventTimeOptions.class,
                     TelemetryWindowsOptions.class,
                     FleetHealthOptions.class,
-                    LakeMaintenanceOptions.class);
+                    LakeMaintenanceOptions.class,
+                    VectorOptions.class);
 
     private SubstrateConfig() {}
 

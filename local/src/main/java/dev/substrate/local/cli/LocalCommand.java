@@ -99,6 +99,14 @@ public final class LocalCommand implements Callable<Integer> {
     int webUiPort;
 
     @Option(
+            names = "--search-port",
+            defaultValue = "8090",
+            description =
+                    "Port of /api/search (the vector index, on 127.0.0.1), 0 for any (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int searchPort;
+
+    @Option(
             names = "--parallelism",
             defaultValue = "2",
             description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -169,6 +177,7 @@ public final class LocalCommand implements Callable<Integer> {
                             .catchUp(catchUp)
                             .resumeFrom(resumeFrom)
                             .telemetry(LocalTelemetry.parse(telemetry))
+                            .searchPort(searchPort)
                             .build();
         } catch (LocalRunException e) {
             System.err.println("substrate local: " + e.getMessage());

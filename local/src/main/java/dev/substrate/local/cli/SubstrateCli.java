@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
  * {@code substrate collect} publishes real GPU telemetry to Kafka; {@code substrate dead-letters
  * replay} re-produces dead letters once their cause is fixed; {@code substrate lake maintain}
- * maintains the lake's tables.
+ * maintains the lake's tables; {@code substrate search} searches the vector index the job writes.
  */
 @Command(
         name = "substrate",
@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             ServicesCommand.class,
             DeadLettersCommand.class,
             LakeCommand.class,
+            SearchCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })

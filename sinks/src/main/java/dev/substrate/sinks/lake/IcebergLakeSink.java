@@ -83,6 +83,20 @@ public final class IcebergLakeSink {
      */
     public static <T extends SpecificRecord> DataStreamSink<RowData> append(
             DataStream<T> stream, LakeCatalogConfig catalog, LakeTableSpec spec, int writers) {
+        return append(stream, catalog, spec, writers, spec.name());
+    }
+
+    /**
+     * As {@link #append(DataStream, LakeCatalogConfig, LakeTableSpec, int)}, for a second writer of
+     * a table in the same job (a later stage's dead letters): its uids derive from {@code uidName}
+     * instead of the table's name. Iceberg commits each writer's checkpoints apart.
+     */
+    public static <T extends SpecificRecord> DataStreamSink<RowData> append(
+            DataStream<T> stream,
+            LakeCatalogConfig catalog,
+            LakeTableSpec spec,
+            int writers,
+            String uidName) {
         checkStreamMatchesSpec(stream, spec);
         CatalogLoader catalogLoader = catalog.catalogLoader();
         Catalog opened = catalogLoader.loadCatalog();
@@ -95,7 +109,7 @@ public final class IcebergLakeSink {
 
             DataStream<RowData> rows =
                     stream.map(mapper, InternalTypeInfo.of(rowType))
-                            .uid(uid(spec.name()) + "-rowdata")
+                            .uid(uid(uidName) + "-rowdata")
                             .name("lake " + spec.name() + ": Avro to RowData");
 
             IcebergSink.Builder builder = IcebergSink.forRowData(rows);
@@ -107,7 +121,7 @@ public final class IcebergLakeSink {
                     // Rows arrive spread over the writers already; a shuffle by partition would
                     // only cost network for tables with few, low-cardinality partitions.
                     .distributionMode(DistributionMode.NONE)
-                    .uidSuffix(uid(spec.name()))
+                    .uidSuffix(uid(uidName))
                     .append();
         } finally {
             LakeTables.close(opened);

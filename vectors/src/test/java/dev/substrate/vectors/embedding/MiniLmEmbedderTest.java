@@ -1,0 +1,117 @@
+package dev.substrate.vectors.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The in-process model: real vectors, where they are made, and what it leaves behind. */
+class MiniLmEmbedderTest {
+
+    @TempDir Path workDir;
+
+    @Test
+    void similarSentencesAreCloserThanUnrelatedOnes() throws Exception {
+        try (Embedder embedder = MiniLmEmbedder.open(workDir)) {
+            List<float[]> vectors =
+                    embedder.embed(
+                            List.of(
+                                    "The GPU fell off the PCIe bus and the node was drained",
+                                    "A graphics card disappeared from the bus; the host was taken"
+                                            + " out of service",
+                                    "Invoice paid by bank transfer"));
+            assertThat(vectors).hasSize(3).allSatisfy(v -> assertThat(v).hasSize(384));
+            assertThat(embedder.dimensions()).isEqualTo(384);
+            assertThat(embedder.model()).startsWith("all-minilm-l6-v2-q@1.");
+            assertThat(cosine(vectors.get(0), vectors.get(1)))
+                    .isGreaterThan(cosine(vectors.get(0), vectors.get(2)) + 0.2);
+        }
+    }
+
+    /**
+     * In a JVM of its own (its own temp and home directories), killed with SIGKILL once the model
+     * is loaded: the tokenizer's native library is under the work directory, nothing is under the
+     * home directory, and ONNX Runtime's extraction folder is already gone.
+     */
+    @Test
+    void nativeLibrariesStayInTheWorkDirectoryAndNothingIsLeftInTempOrHome(@TempDir Path child)
+            throws Exception {
+        Path temp = Files.createDirectories(child.resolve("tmp"));
+        Path home = Files.createDirectories(child.resolve("home"));
+        Path work = child.resolve("work");
+        ProcessBuilder builder =
+                new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Djava.io.tmpdir=" + temp,
+                        "-Duser.home=" + home,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MiniLmLoadProbe.class.getName(),
+                        work.toString());
+        builder.environment().remove("DJL_CACHE_DIR");
+        builder.environment().put("HOME", home.toString());
+        builder.redirectErrorStream(true);
+        Process process = builder.start();
+        try (BufferedReader out =
+                new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            StringBuilder seen = new StringBuilder();
+            while ((line = out.readLine()) != null && !line.equals(MiniLmLoadProbe.LOADED)) {
+                seen.append(line).append('\n');
+            }
+            assertThat(line).as("the probe's output:%n%s", seen).isEqualTo(MiniLmLoadProbe.LOADED);
+            try (Stream<Path> left = Files.list(temp)) {
+                assertThat(left.map(p -> p.getFileName().toString()))
+                        .as("left in the temp directory while the model is loaded")
+                        .noneMatch(name -> name.startsWith("onnxruntime-java"));
+            }
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
+        try (Stream<Path> left = Files.list(temp)) {
+            assertThat(left.map(p -> p.getFileName().toString()))
+                    .as("left in the temp directory after kill -9")
+                    .noneMatch(name -> name.startsWith("onnxruntime-java"));
+        }
+        assertThat(home.resolve(".djl.ai")).doesNotExist();
+        try (Stream<Path> djl = Files.walk(work.resolve("djl"))) {
+            assertThat(djl.map(p -> p.getFileName().toString()))
+                    .as("the tokenizer's native library, under the work directory")
+                    .anyMatch(name -> name.contains("tokenizers") && name.endsWith(".so"));
+        }
+    }
+
+    @Test
+    void anEmptyTextIsRefusedAsThatTextsFault() {
+        try (Embedder embedder = MiniLmEmbedder.open(workDir)) {
+            assertThatThrownBy(() -> embedder.embed(List.of("ok", " ")))
+                    .isInstanceOf(EmbeddingException.class)
+                    .matches(e -> ((EmbeddingException) e).isPerText());
+            List<BatchEmbedding.Outcome> outcomes =
+                    BatchEmbedding.embedEach(embedder, List.of("fine text", "", "another"));
+            assertThat(outcomes)
+                    .extracting(BatchEmbedding.Outcome::ok)
+                    .containsExactly(true, false, true);
+            assertThat(outcomes.get(1).failure()).contains("empty text");
+        }
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
