@@ -12,6 +12,7 @@ import dev.substrate.operators.scheduling.config.PreemptionPolicy;
 import dev.substrate.operators.scheduling.config.SchedulerConfig;
 import dev.substrate.operators.scheduling.config.SchedulerPolicy;
 import dev.substrate.operators.scheduling.config.TenantQuota;
+import dev.substrate.operators.scheduling.state.BufferedInput;
 import dev.substrate.operators.scheduling.state.ClusterView;
 import dev.substrate.operators.scheduling.state.NodeBook;
 import dev.substrate.operators.scheduling.state.RequestBook;
@@ -120,6 +121,52 @@ public final class FleetScheduler {
     private void due(long at, String requestId) {
         state.addDue(at, requestId);
         newDueTimes.add(at);
+    }
+
+    /** The order of one instant's inputs: signals, then request ends, starts, submissions. */
+    static final Comparator<BufferedInput> INPUT_ORDER =
+            Comparator.comparingInt(FleetScheduler::rank)
+                    .thenComparing(
+                            (a, b) ->
+                                    a.signal != null
+                                            ? FleetSignal.ORDER.compare(a.signal, b.signal)
+                                            : 0)
+                    .thenComparing(in -> in.request == null ? "" : in.request.getRequestId())
+                    .thenComparing(in -> in.request == null ? "" : in.request.getEventId());
+
+    private static int rank(BufferedInput in) {
+        if (in.signal != null) {
+            return 0;
+        }
+        return switch (in.request.getLifecycle()) {
+            case COMPLETED, RELEASED, CANCELLED -> 1;
+            case STARTED -> 2;
+            case SUBMITTED -> 3;
+        };
+    }
+
+    /**
+     * Decides one instant of event time: what is due by it, then its inputs in {@link
+     * #INPUT_ORDER}, then the queue.
+     *
+     * @param wall the wall-clock time now, for the latency of decisions no input triggered
+     */
+    public void step(long at, List<BufferedInput> inputs, long wall) {
+        long earliest = wall;
+        for (BufferedInput in : inputs) {
+            earliest = Math.min(earliest, in.arrivedAt);
+        }
+        runDue(at, earliest);
+        List<BufferedInput> ordered = new ArrayList<>(inputs);
+        ordered.sort(INPUT_ORDER);
+        for (BufferedInput in : ordered) {
+            if (in.signal != null) {
+                signal(in.signal, in.arrivedAt);
+            } else {
+                request(in.request, in.arrivedAt);
+            }
+        }
+        retryQueued();
     }
 
     // ------------------------------------------------------------------ due work
@@ -815,6 +862,8 @@ public final class FleetScheduler {
         List<Target> held = List.of(victim.copyTargets());
         QuotaView quota = quotaView(victim);
         free(victim);
+        // The preemptor takes only what it needs; the rest is free for the queue.
+        freedTypes.add(victim.acceleratorType);
         victim.phase = RequestPhase.PENDING;
         victim.waiting = WaitCause.CAPACITY;
         victim.queuedSince = now;
@@ -927,9 +976,18 @@ public final class FleetScheduler {
      * first), then arrival. At most {@code retry_limit} units per pass.
      */
     public void retryQueued() {
-        if (freedTypes.isEmpty() && retryNow.isEmpty()) {
-            return;
+        int tries = 0;
+        // A pass ends early when an eviction freed more than its preemptor took: the queue is
+        // then tried again from its head, so what freed goes to the first in line.
+        while ((!freedTypes.isEmpty() || !retryNow.isEmpty()) && tries < policy.retryLimit()) {
+            tries += retryPass(policy.retryLimit() - tries);
         }
+        freedTypes.clear();
+        retryNow.clear();
+    }
+
+    /** One pass over the queue; returns the units it tried (at least 1, so passes end). */
+    private int retryPass(int limit) {
         Map<String, List<RequestBook>> units = new TreeMap<>();
         for (String type : freedTypes) {
             for (String id : state.pendingOfType(type)) {
@@ -953,7 +1011,7 @@ public final class FleetScheduler {
         // of the same type: they look at the same nodes.
         Map<String, long[]> failed = new HashMap<>();
         for (List<RequestBook> unit : ordered) {
-            if (tries >= policy.retryLimit()) {
+            if (tries >= limit || !freedTypes.isEmpty()) {
                 break;
             }
             RequestBook lead = unit.get(0);
@@ -987,6 +1045,7 @@ public final class FleetScheduler {
                 }
             }
         }
+        return Math.max(1, tries);
     }
 
     private void addUnit(Map<String, List<RequestBook>> units, RequestBook r) {

@@ -1,6 +1,5 @@
 package dev.substrate.operators.scheduling;
 
-import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.SchedulingDecision;
 import dev.substrate.events.WorkloadRequest;
 import dev.substrate.operators.scheduling.config.SchedulerConfig;
@@ -11,8 +10,6 @@ import dev.substrate.operators.scheduling.state.NodeBook;
 import dev.substrate.operators.scheduling.state.RequestBook;
 import dev.substrate.operators.scheduling.state.SchedulerClock;
 import dev.substrate.operators.scheduling.state.TenantBook;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,16 +64,6 @@ public class SchedulerFunction
 
     /** The one scheduling domain of the job: the whole fleet, decided in one serial order. */
     public static final String DOMAIN = "fleet";
-
-    private static final Comparator<BufferedInput> ORDER =
-            Comparator.comparingInt(SchedulerFunction::rank)
-                    .thenComparing(
-                            (a, b) ->
-                                    a.signal != null
-                                            ? FleetSignal.ORDER.compare(a.signal, b.signal)
-                                            : 0)
-                    .thenComparing(in -> in.request == null ? "" : in.request.getRequestId())
-                    .thenComparing(in -> in.request == null ? "" : in.request.getEventId());
 
     private final SchedulerConfig config;
 
@@ -190,7 +177,7 @@ public class SchedulerFunction
                 out);
     }
 
-    /** Decides one instant: what is due by it, its inputs in order, then the queue. */
+    /** Decides one instant, sets timers for what it made due, and writes the changed books. */
     private void step(
             String key,
             long at,
@@ -200,44 +187,12 @@ public class SchedulerFunction
             throws Exception {
         FleetScheduler scheduler = scheduler(key);
         current = out;
-        long wall = System.currentTimeMillis();
-        scheduler.runDue(at, items.isEmpty() ? wall : earliestArrival(items));
-        List<BufferedInput> ordered = new ArrayList<>(items);
-        ordered.sort(ORDER);
-        for (BufferedInput in : ordered) {
-            if (in.signal != null) {
-                scheduler.signal(in.signal, in.arrivedAt);
-            } else {
-                scheduler.request(in.request, in.arrivedAt);
-            }
-        }
-        scheduler.retryQueued();
+        scheduler.step(at, items, System.currentTimeMillis());
         for (long due : scheduler.takeNewDueTimes()) {
             timers.registerEventTimeTimer(due);
         }
         scheduler.state().flush(persistence);
         current = null;
-    }
-
-    private static long earliestArrival(List<BufferedInput> items) {
-        long earliest = Long.MAX_VALUE;
-        for (BufferedInput in : items) {
-            earliest = Math.min(earliest, in.arrivedAt);
-        }
-        return earliest;
-    }
-
-    /** Signals first, then request ends (they free capacity), starts, submissions. */
-    private static int rank(BufferedInput in) {
-        if (in.signal != null) {
-            return 0;
-        }
-        RequestLifecycle lifecycle = in.request.getLifecycle();
-        return switch (lifecycle) {
-            case COMPLETED, RELEASED, CANCELLED -> 1;
-            case STARTED -> 2;
-            case SUBMITTED -> 3;
-        };
     }
 
     /** This key's scheduler, its books rebuilt from state on first use after (re)start. */
