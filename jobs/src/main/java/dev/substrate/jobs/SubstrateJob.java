@@ -3,6 +3,7 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
@@ -83,28 +84,38 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
+        SchedulingStage.Output scheduling =
+                new SchedulingStage(stages.scheduling())
+                        .addTo(
+                                ingest.workloadRequests(),
+                                fleet.nodeHealth(),
+                                fleet.capacity(),
+                                ingest.gpuSamples());
 
-        return new Pipeline(ingest, windows, fleet);
+        return new Pipeline(ingest, windows, fleet, scheduling);
     }
 
     /** What every stage of the job produced, for a caller that adds more. */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
-            FleetHealthStage.Output fleet) {}
+            FleetHealthStage.Output fleet,
+            SchedulingStage.Output scheduling) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
     private record Stages(
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
-            FleetHealthStage.Settings fleet) {
+            FleetHealthStage.Settings fleet,
+            SchedulingStage.Settings scheduling) {
 
         static Stages of(Configuration config) {
             StageContext context = StageContext.from(config);
             return new Stages(
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
-                    FleetHealthStage.Settings.from(config, context));
+                    FleetHealthStage.Settings.from(config, context),
+                    SchedulingStage.Settings.from(config, context));
         }
 
         /** The topics the stages write, in pipeline order. */
@@ -113,6 +124,7 @@ public final class SubstrateJob {
             topics.addAll(ingest.topics());
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
+            topics.addAll(scheduling.topics());
             return topics;
         }
     }

@@ -68,6 +68,15 @@ public final class FleetScheduler {
     private final LongSupplier wallClock;
 
     private final TreeSet<String> freedTypes = new TreeSet<>();
+
+    /**
+     * Nodes that went DOWN or DRAIN in the instant being decided, in the order their signals came:
+     * their work moves only once every signal of the instant is known, so that nothing is moved
+     * onto a node that fails at the same instant (a whole region going silent at once).
+     */
+    private final List<String> failedThisInstant = new ArrayList<>();
+
+    private boolean inStep;
     private final TreeSet<String> retryNow = new TreeSet<>();
     private final List<Long> newDueTimes = new ArrayList<>();
     private long now = Long.MIN_VALUE;
@@ -159,14 +168,34 @@ public final class FleetScheduler {
         runDue(at, earliest);
         List<BufferedInput> ordered = new ArrayList<>(inputs);
         ordered.sort(INPUT_ORDER);
-        for (BufferedInput in : ordered) {
-            if (in.signal != null) {
-                signal(in.signal, in.arrivedAt);
-            } else {
-                request(in.request, in.arrivedAt);
+        // Signals sort first: all of them are applied before any failed node's work moves.
+        inStep = true;
+        try {
+            for (BufferedInput in : ordered) {
+                if (in.signal != null) {
+                    signal(in.signal, in.arrivedAt);
+                } else {
+                    failoverFailed();
+                    request(in.request, in.arrivedAt);
+                }
+            }
+        } finally {
+            inStep = false;
+        }
+        failoverFailed();
+        retryQueued();
+    }
+
+    /** Moves the work of the nodes that failed in this instant and are still DOWN or DRAIN. */
+    private void failoverFailed() {
+        List<String> failed = new ArrayList<>(failedThisInstant);
+        failedThisInstant.clear();
+        for (String key : failed) {
+            NodeBook n = state.node(key);
+            if (n != null && (n.status == NodeStatus.DOWN || n.status == NodeStatus.DRAIN)) {
+                failover(n);
             }
         }
-        retryQueued();
     }
 
     // ------------------------------------------------------------------ due work
@@ -272,6 +301,9 @@ public final class FleetScheduler {
             case CAPACITY -> capacity(s);
             case TICK -> {}
         }
+        if (!inStep) {
+            failoverFailed();
+        }
     }
 
     private void reading(FleetSignal s) {
@@ -328,7 +360,9 @@ public final class FleetScheduler {
             state.touchClock();
         }
         if (s.status == NodeStatus.DOWN || s.status == NodeStatus.DRAIN) {
-            failover(n);
+            if (!failedThisInstant.contains(key)) {
+                failedThisInstant.add(key);
+            }
         } else if (!wasSchedulable && n.schedulable() && n.acceleratorType != null) {
             freedTypes.add(n.acceleratorType);
         }
