@@ -3,6 +3,7 @@ package dev.substrate.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.SchedulingAction;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.jobs.stage.StageContext;
@@ -57,6 +58,10 @@ class LocalRunnerITCase {
                 .contains("substrate.gpu-samples: ");
         assertThat(new LocalSnapshots(dataDir).latestSavepoint()).isNotNull();
         assertThat(printed).contains("Audit: every record in the input topics");
+        // The scheduler decided the sample requests: the summary's decisions section says so.
+        assertThat(first.decisions().total()).isPositive();
+        assertThat(first.decisions().perAction().get(SchedulingAction.ASSIGN)).isPositive();
+        assertThat(printed).contains("Scheduling decisions (scheduling_decisions, all runs):");
 
         ByteArrayOutputStream secondOutput = new ByteArrayOutputStream();
         RunSummary second = run(1_000, secondOutput);

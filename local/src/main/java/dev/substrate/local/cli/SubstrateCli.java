@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /**
  * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
  * {@code substrate collect} publishes real GPU telemetry to Kafka; {@code substrate dead-letters
- * replay} re-produces dead letters once their cause is fixed.
+ * replay} re-produces dead letters once their cause is fixed; {@code substrate why} explains a
+ * scheduling decision; {@code substrate replay} runs scheduling history under another policy.
  */
 @Command(
         name = "substrate",
@@ -18,6 +19,8 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             ServicesCommand.class,
             DeadLettersCommand.class,
+            WhyCommand.class,
+            ReplayCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })
