@@ -10,9 +10,6 @@ import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.SchedulingDecision;
 import dev.substrate.events.WorkloadRequest;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
-import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
-import dev.substrate.operators.telemetry.capacity.CapacityConfig;
-import dev.substrate.operators.telemetry.health.NodeHealthConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.testkit.MiniClusters;
@@ -69,17 +66,7 @@ class RegionFailureITCase {
         LakeCatalogConfig catalog = LakeCatalogConfig.hadoop(dataDir.resolve("warehouse"));
 
         DataStream<GpuSample> sampleStream = SchedulingScenario.samples(env, samples);
-        FleetHealthStage.Output fleet =
-                new FleetHealthStage(
-                                new FleetHealthStage.Settings(
-                                        NodeHealthConfig.defaults().withWallClockTimeout(null),
-                                        AnomalyConfig.defaults(),
-                                        CapacityConfig.defaults(),
-                                        null,
-                                        null,
-                                        null,
-                                        null))
-                        .addTo(sampleStream);
+        FleetHealthStage.Output fleet = SchedulingScenario.fleetHealth(sampleStream);
         SchedulingStage.Output scheduling =
                 new SchedulingStage(
                                 new SchedulingStage.Settings(

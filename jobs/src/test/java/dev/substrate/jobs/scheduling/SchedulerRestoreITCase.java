@@ -6,9 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.WorkloadRequest;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
-import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
-import dev.substrate.operators.telemetry.capacity.CapacityConfig;
-import dev.substrate.operators.telemetry.health.NodeHealthConfig;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.testkit.MiniClusters;
@@ -96,17 +93,7 @@ class SchedulerRestoreITCase {
                         .returns(new AvroTypeInfo<>(WorkloadRequest.class))
                         .setParallelism(1)
                         .uid("kill-once");
-        FleetHealthStage.Output fleet =
-                new FleetHealthStage(
-                                new FleetHealthStage.Settings(
-                                        NodeHealthConfig.defaults().withWallClockTimeout(null),
-                                        AnomalyConfig.defaults(),
-                                        CapacityConfig.defaults(),
-                                        null,
-                                        null,
-                                        null,
-                                        null))
-                        .addTo(sampleStream);
+        FleetHealthStage.Output fleet = SchedulingScenario.fleetHealth(sampleStream);
         new SchedulingStage(
                         new SchedulingStage.Settings(SchedulingScenario.config(), catalog, null))
                 .addTo(requestStream, fleet.nodeHealth(), fleet.capacity(), sampleStream);

@@ -5,11 +5,16 @@ import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.SchedulingDecision;
 import dev.substrate.events.WorkloadKind;
 import dev.substrate.events.WorkloadRequest;
+import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.scheduling.config.OverQuotaAction;
 import dev.substrate.operators.scheduling.config.SchedulerConfig;
 import dev.substrate.operators.scheduling.config.SchedulerPolicy;
 import dev.substrate.operators.scheduling.config.TenantQuota;
+import dev.substrate.operators.telemetry.anomaly.AnomalyConfig;
+import dev.substrate.operators.telemetry.capacity.CapacityConfig;
+import dev.substrate.operators.telemetry.health.NodeHealthConfig;
+import dev.substrate.testkit.GpuSamples;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,39 +62,13 @@ final class SchedulingScenario {
                 String cluster = region.equals(EAST) ? "e1" : "w1";
                 for (int n = 1; n <= NODES_PER_CLUSTER; n++) {
                     for (int g = 0; g < GPUS_PER_NODE; g++) {
-                        samples.add(reading(region, cluster, cluster + "-n" + n, g, at));
+                        samples.add(GpuSamples.idle(region, cluster, cluster + "-n" + n, g, at));
                     }
                 }
             }
         }
         samples.sort(Comparator.comparing(GpuSample::getTimestamp));
         return samples;
-    }
-
-    private static GpuSample reading(
-            String region, String cluster, String node, int gpu, Instant at) {
-        return GpuSample.newBuilder()
-                .setEventId(node + "/" + gpu + "@" + at.toEpochMilli())
-                .setTimestamp(at)
-                .setRegion(region)
-                .setCluster(cluster)
-                .setNode(node)
-                .setGpuUuid("GPU-" + node + "-" + gpu)
-                .setGpuIndex(gpu)
-                .setModel(H100)
-                .setUtilizationPct(1.0)
-                .setMemoryUtilizationPct(0.0)
-                .setMemoryUsedMib(200L)
-                .setMemoryTotalMib(81_559L)
-                .setTemperatureC(35.0)
-                .setPowerDrawW(80.0)
-                .setSmClockMhz(345)
-                .setMemoryClockMhz(2_619)
-                .setClockEventReasons(0x1L)
-                .setEccCorrected(0L)
-                .setEccUncorrected(0L)
-                .setPowerLimitW(700.0)
-                .build();
     }
 
     /**
@@ -165,6 +144,20 @@ final class SchedulingScenario {
                             null));
         }
         return SchedulerConfig.of(SchedulerPolicy.defaults(), Map.of(), tenants, null);
+    }
+
+    /** Fleet health over {@code samples} as the job runs it, in event time only (no wall clock). */
+    static FleetHealthStage.Output fleetHealth(DataStream<GpuSample> samples) {
+        return new FleetHealthStage(
+                        new FleetHealthStage.Settings(
+                                NodeHealthConfig.defaults().withWallClockTimeout(null),
+                                AnomalyConfig.defaults(),
+                                CapacityConfig.defaults(),
+                                null,
+                                null,
+                                null,
+                                null))
+                .addTo(samples);
     }
 
     /** The job's event time, as the ingest assigns it. */

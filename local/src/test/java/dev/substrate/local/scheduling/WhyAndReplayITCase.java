@@ -19,6 +19,7 @@ import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeReader;
 import dev.substrate.sinks.lake.LakeTableSpec;
+import dev.substrate.testkit.GpuSamples;
 import dev.substrate.testkit.MiniClusters;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -90,7 +91,7 @@ class WhyAndReplayITCase {
         List<GpuSample> samples = new ArrayList<>();
         for (int s = 0; s <= 60; s += 10) {
             for (int g = 0; g < 8; g++) {
-                samples.add(reading(g, T0.plusSeconds(s)));
+                samples.add(GpuSamples.idle("us-east-1", "e1", "e1-n1", g, T0.plusSeconds(s)));
             }
         }
         List<WorkloadRequest> requests =
@@ -332,31 +333,6 @@ class WhyAndReplayITCase {
                 .setPriority(priority)
                 .setPreferredRegion(null)
                 .setDeadline(null)
-                .build();
-    }
-
-    private static GpuSample reading(int gpu, Instant at) {
-        return GpuSample.newBuilder()
-                .setEventId("e1-n1/" + gpu + "@" + at.toEpochMilli())
-                .setTimestamp(at)
-                .setRegion("us-east-1")
-                .setCluster("e1")
-                .setNode("e1-n1")
-                .setGpuUuid("GPU-e1-n1-" + gpu)
-                .setGpuIndex(gpu)
-                .setModel(H100)
-                .setUtilizationPct(1.0)
-                .setMemoryUtilizationPct(0.0)
-                .setMemoryUsedMib(200L)
-                .setMemoryTotalMib(81_559L)
-                .setTemperatureC(35.0)
-                .setPowerDrawW(80.0)
-                .setSmClockMhz(345)
-                .setMemoryClockMhz(2_619)
-                .setClockEventReasons(0x1L)
-                .setEccCorrected(0L)
-                .setEccUncorrected(0L)
-                .setPowerLimitW(700.0)
                 .build();
     }
 }
