@@ -3,6 +3,7 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
@@ -89,6 +90,14 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
+        SchedulingStage.Output scheduling =
+                new SchedulingStage(stages.scheduling())
+                        .addTo(
+                                ingest.workloadRequests(),
+                                fleet.nodeHealth(),
+                                fleet.capacity(),
+                                ingest.gpuSamples());
+
         // A kind of document is a mapper and a line here.
         VectorDocumentsStage.Output vectors =
                 new VectorDocumentsStage(stages.vectors())
@@ -101,7 +110,7 @@ public final class SubstrateJob {
                                                 new EnterpriseEventDocuments())
                                         .from(ingest.deadLetters(), new DeadLetterDocuments()));
 
-        return new Pipeline(ingest, windows, fleet, vectors);
+        return new Pipeline(ingest, windows, fleet, scheduling, vectors);
     }
 
     /** What every stage of the job produced, for a caller that adds more. */
@@ -109,6 +118,7 @@ public final class SubstrateJob {
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
             FleetHealthStage.Output fleet,
+            SchedulingStage.Output scheduling,
             VectorDocumentsStage.Output vectors) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
@@ -116,6 +126,7 @@ public final class SubstrateJob {
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
             FleetHealthStage.Settings fleet,
+            SchedulingStage.Settings scheduling,
             VectorDocumentsStage.Settings vectors) {
 
         static Stages of(Configuration config) {
@@ -124,6 +135,7 @@ public final class SubstrateJob {
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
                     FleetHealthStage.Settings.from(config, context),
+                    SchedulingStage.Settings.from(config, context),
                     VectorDocumentsStage.Settings.from(config, context));
         }
 
@@ -133,6 +145,7 @@ public final class SubstrateJob {
             topics.addAll(ingest.topics());
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
+            topics.addAll(scheduling.topics());
             topics.addAll(vectors.topics());
             return topics;
         }

@@ -28,6 +28,7 @@ import org.apache.iceberg.data.Record;
  *     written; otherwise windows still open are reported by the next run
  * @param produced what this run's sample producer sent, or null when it produced nothing
  * @param audit every record of the input topics, from the first offset, found in the lake
+ * @param decisions the scheduler's decisions, all runs
  */
 public record RunSummary(
         Map<String, Long> rowsPerTable,
@@ -38,7 +39,8 @@ public record RunSummary(
         @Nullable ProducerReport produced,
         AuditReport audit,
         Path dataDir,
-        Duration wallTime) {
+        Duration wallTime,
+        DecisionsSummary decisions) {
 
     /** How the records of one source fared against one rule, summed over report windows. */
     public record RuleQuality(
@@ -99,7 +101,8 @@ public record RunSummary(
                 produced,
                 audit,
                 dataDir,
-                wallTime);
+                wallTime,
+                DecisionsSummary.read(catalog));
     }
 
     /** Sums report rows (every window and revision) per source and rule. */
@@ -255,6 +258,8 @@ public record RunSummary(
                         + " duplicate events.%n",
                 goodRowsAdded(), deadLettersAdded(), other);
         audit.print(out, produced == null);
+        out.println();
+        decisions.print(out);
         out.println();
         out.println("Where the data lives:");
         out.println("  Iceberg warehouse: " + dataDir.resolve("warehouse"));

@@ -3,6 +3,8 @@ package dev.substrate.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.SchedulingAction;
+import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.local.cli.SubstrateCli;
 import dev.substrate.sinks.lake.LakeReader;
@@ -60,6 +62,10 @@ class LocalRunnerITCase {
         assertThat(printed).contains("Audit: every record in the input topics");
         assertThat(printed).contains("Search API:       http://127.0.0.1:");
         assertSearchable();
+        // The scheduler decided the sample requests: the summary's decisions section says so.
+        assertThat(first.decisions().total()).isPositive();
+        assertThat(first.decisions().perAction().get(SchedulingAction.ASSIGN)).isPositive();
+        assertThat(printed).contains("Scheduling decisions (scheduling_decisions, all runs):");
 
         ByteArrayOutputStream secondOutput = new ByteArrayOutputStream();
         RunSummary second = run(1_000, secondOutput);

@@ -5,15 +5,23 @@ import dev.substrate.events.WorkloadKind;
 import dev.substrate.events.WorkloadRequest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
 
 /**
- * An endless, deterministic stream of capacity requests and their ends: each request is {@code
- * SUBMITTED}, and later (in event time) {@code COMPLETED} (training, fine-tuning, batch), {@code
- * RELEASED} (inference deployments giving capacity back) or, now and then, {@code CANCELLED}. The
- * end event repeats the request's fields with its own event id.
+ * An endless, deterministic stream of capacity requests and their lives: each request is {@code
+ * SUBMITTED}, most are {@code STARTED} a few seconds later (the rest let their reservation expire),
+ * and later (in event time) {@code COMPLETED} (training, fine-tuning, batch), {@code RELEASED}
+ * (inference deployments giving capacity back) or, now and then, {@code CANCELLED}. Every later
+ * event repeats the request's fields with its own event id.
+ *
+ * <p>So that a local run shows every kind of scheduling decision: training of 16 GPUs or more comes
+ * as a gang of 8-GPU workers (one request each, placed all or nothing); inference carries a token
+ * rate for the tenants' token buckets; the largest training jobs exceed most tenants' quotas
+ * (rejected or queued); some requests prefer a region the fleet does not have (rerouted); and
+ * urgent inference arrives while batch work fills the GPUs (preemption).
  *
  * <p>Events come in event-time order, one per {@code meanSpacing} on average. At most {@value
  * #MAX_OPEN_REQUESTS} requests are open at once; beyond that the oldest due ends come early, which
@@ -37,17 +45,33 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
     private final List<String> regions;
     private final String seedTag;
     private final PriorityQueue<OpenRequest> open = new PriorityQueue<>();
+
+    /** Gang workers submitted after their gang's first, one per call. */
+    private final ArrayDeque<WorkloadRequest> gangMembers = new ArrayDeque<>();
+
     private long submitted;
     private long emitted;
 
-    /** A request that has been submitted and will end at {@code endsAt}. */
+    /**
+     * A request that has been submitted: its next event, {@code next}, is due at {@code dueAt}; a
+     * STARTED event is followed by {@code end} at {@code endsAt}.
+     */
     private record OpenRequest(
-            long endsAt, long sequence, WorkloadRequest submission, RequestLifecycle end)
+            long dueAt,
+            long sequence,
+            WorkloadRequest submission,
+            RequestLifecycle next,
+            long endsAt,
+            RequestLifecycle end)
             implements Comparable<OpenRequest> {
         @Override
         public int compareTo(OpenRequest other) {
-            int byTime = Long.compare(endsAt, other.endsAt);
+            int byTime = Long.compare(dueAt, other.dueAt);
             return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
+        }
+
+        OpenRequest ending() {
+            return new OpenRequest(endsAt, sequence, submission, end, endsAt, end);
         }
     }
 
@@ -81,11 +105,17 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
     @Override
     public WorkloadRequest next() {
         Instant now = clock.next();
+        if (!gangMembers.isEmpty()) {
+            return WorkloadRequest.newBuilder(gangMembers.poll()).setTimestamp(now).build();
+        }
         OpenRequest due = open.peek();
         if (due != null
-                && (due.endsAt() <= now.toEpochMilli() || open.size() >= MAX_OPEN_REQUESTS)) {
+                && (due.dueAt() <= now.toEpochMilli() || open.size() >= MAX_OPEN_REQUESTS)) {
             open.poll();
-            return end(due, now);
+            if (due.next() == RequestLifecycle.STARTED) {
+                open.add(due.ending());
+            }
+            return next(due, now);
         }
         return submit(now);
     }
@@ -96,6 +126,11 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
         SampleVocabulary.ModelSpec model = pickModel(kind);
         AcceleratorModel accelerator = pickAccelerator(kind, model);
         int gpus = pickGpus(kind);
+        // Big training comes as a gang of 8-GPU workers, all placed or none.
+        int gangSize = kind == WorkloadKind.TRAINING && gpus >= 16 ? gpus / 8 : 1;
+        if (gangSize > 1) {
+            gpus = 8;
+        }
         double fraction = Math.min(0.95, model.sizeFactor() * 81920 / accelerator.memoryMib());
         long memoryPerGpu =
                 Math.max(
@@ -133,6 +168,15 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
                         .setPriority(pickPriority(kind))
                         .setPreferredRegion(preferredRegion)
                         .setDeadline(deadline)
+                        .setGangId(
+                                gangSize > 1
+                                        ? String.format("gang-%s-%07d", seedTag, sequence)
+                                        : null)
+                        .setGangSize(gangSize)
+                        .setTokensPerMinute(
+                                kind == WorkloadKind.INFERENCE
+                                        ? (long) gpus * random.between(2_000, 30_000)
+                                        : null)
                         .build();
         RequestLifecycle end;
         Duration runtime;
@@ -146,15 +190,48 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
                             : RequestLifecycle.COMPLETED;
             runtime = runtime(kind);
         }
-        open.add(new OpenRequest(now.plus(runtime).toEpochMilli(), sequence, submission, end));
+        // Most workloads start on what they were given; the rest let the reservation expire.
+        boolean starts = random.chance(0.9);
+        long startsAt = now.toEpochMilli() + 1_000L * random.between(2, 20);
+        long endsAt = Math.max(now.plus(runtime).toEpochMilli(), startsAt + 1);
+        open(sequence, submission, starts, startsAt, endsAt, end);
+        for (int worker = 1; worker < gangSize; worker++) {
+            long memberSequence = submitted++;
+            WorkloadRequest member =
+                    WorkloadRequest.newBuilder(submission)
+                            .setEventId(eventId())
+                            .setRequestId(String.format("req-%s-%07d", seedTag, memberSequence))
+                            .build();
+            gangMembers.add(member);
+            open(memberSequence, member, starts, startsAt, endsAt, end);
+        }
         return submission;
     }
 
-    private WorkloadRequest end(OpenRequest request, Instant now) {
+    private void open(
+            long sequence,
+            WorkloadRequest submission,
+            boolean starts,
+            long startsAt,
+            long endsAt,
+            RequestLifecycle end) {
+        open.add(
+                starts
+                        ? new OpenRequest(
+                                startsAt,
+                                sequence,
+                                submission,
+                                RequestLifecycle.STARTED,
+                                endsAt,
+                                end)
+                        : new OpenRequest(endsAt, sequence, submission, end, endsAt, end));
+    }
+
+    private WorkloadRequest next(OpenRequest request, Instant now) {
         return WorkloadRequest.newBuilder(request.submission())
                 .setEventId(eventId())
                 .setTimestamp(now)
-                .setLifecycle(request.end())
+                .setLifecycle(request.next())
                 .build();
     }
 
@@ -210,7 +287,7 @@ public final class WorkloadRequestGenerator implements Iterator<WorkloadRequest>
         return submitted;
     }
 
-    /** Requests submitted whose end has not been emitted yet. */
+    /** Requests submitted whose end has not been emitted yet (gang workers included). */
     public int openRequests() {
         return open.size();
     }

@@ -38,7 +38,9 @@ class WorkloadRequestGeneratorTest {
     void everyEndFollowsItsSubmissionAndRepeatsItsFields() {
         List<WorkloadRequest> requests = take(11, 20_000);
         Map<String, WorkloadRequest> submitted = new HashMap<>();
+        Set<String> started = new HashSet<>();
         Set<String> ended = new HashSet<>();
+        Map<String, List<WorkloadRequest>> gangs = new HashMap<>();
         Set<String> eventIds = new HashSet<>();
         Map<RequestLifecycle, Integer> byLifecycle = new EnumMap<>(RequestLifecycle.class);
         Instant previous = Instant.MIN;
@@ -50,10 +52,18 @@ class WorkloadRequestGeneratorTest {
             if (r.getLifecycle() == RequestLifecycle.SUBMITTED) {
                 assertThat(submitted.put(r.getRequestId(), r)).isNull();
                 checkRanges(r);
+                if (r.getGangId() != null) {
+                    gangs.computeIfAbsent(r.getGangId(), g -> new ArrayList<>()).add(r);
+                }
             } else {
                 WorkloadRequest submission = submitted.get(r.getRequestId());
                 assertThat(submission).as("submission of %s", r.getRequestId()).isNotNull();
-                assertThat(ended.add(r.getRequestId())).isTrue();
+                assertThat(ended).doesNotContain(r.getRequestId());
+                if (r.getLifecycle() == RequestLifecycle.STARTED) {
+                    assertThat(started.add(r.getRequestId())).isTrue();
+                } else {
+                    ended.add(r.getRequestId());
+                }
                 assertThat(r.getTimestamp()).isAfter(submission.getTimestamp());
                 assertThat(
                                 WorkloadRequest.newBuilder(r)
@@ -67,10 +77,38 @@ class WorkloadRequestGeneratorTest {
                 }
             }
         }
-        assertThat(byLifecycle.get(RequestLifecycle.SUBMITTED)).isGreaterThan(10_000);
+        // A submission, most often a start, and an end per request.
+        assertThat(byLifecycle.get(RequestLifecycle.SUBMITTED)).isGreaterThan(6_000);
         assertThat(byLifecycle.get(RequestLifecycle.COMPLETED)).isGreaterThan(500);
         assertThat(byLifecycle.get(RequestLifecycle.RELEASED)).isGreaterThan(500);
         assertThat(byLifecycle.get(RequestLifecycle.CANCELLED)).isGreaterThan(50);
+        // Most start; some never do, and their reservations expire.
+        assertThat(byLifecycle.get(RequestLifecycle.STARTED))
+                .isGreaterThan(byLifecycle.get(RequestLifecycle.SUBMITTED) * 8 / 10)
+                .isLessThan(byLifecycle.get(RequestLifecycle.SUBMITTED));
+        // Gangs: 8-GPU training workers, as many as the gang size says, submitted together.
+        assertThat(gangs).hasSizeGreaterThan(50);
+        gangs.forEach(
+                (gang, members) -> {
+                    assertThat(members).hasSize(members.get(0).getGangSize()).hasSizeBetween(2, 8);
+                    assertThat(members)
+                            .allSatisfy(
+                                    m -> {
+                                        assertThat(m.getGpus()).isEqualTo(8);
+                                        assertThat(m.getKind())
+                                                .isEqualTo(
+                                                        dev.substrate.events.WorkloadKind.TRAINING);
+                                    });
+                });
+        // Inference carries a token rate, nothing else does.
+        assertThat(submitted.values())
+                .allSatisfy(
+                        r ->
+                                assertThat(r.getTokensPerMinute() != null)
+                                        .isEqualTo(
+                                                r.getKind()
+                                                        == dev.substrate.events.WorkloadKind
+                                                                .INFERENCE));
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.NodeHealth;
+import dev.substrate.events.SchedulingDecision;
 
 /**
  * The deterministic id of every record the pipeline publishes: made from the fields that identify
@@ -68,5 +69,10 @@ public final class RecordIds {
                 + deadLetter.getSourcePartition()
                 + "@"
                 + deadLetter.getSourceOffset();
+    }
+
+    /** A scheduling decision: its request and its place in the request's decisions. */
+    public static String of(SchedulingDecision decision) {
+        return decision.getDecisionId();
     }
 }

@@ -29,6 +29,35 @@ public final class GpuSamples {
     private GpuSamples() {}
 
     /**
+     * An idle H100 80GB reading of one GPU of a node: the fleet a scheduling test places work on
+     * (1% busy, 200 MiB used, 80 W of 700 W).
+     */
+    public static GpuSample idle(String region, String cluster, String node, int gpu, Instant at) {
+        return GpuSample.newBuilder()
+                .setEventId(node + "/" + gpu + "@" + at.toEpochMilli())
+                .setTimestamp(at)
+                .setRegion(region)
+                .setCluster(cluster)
+                .setNode(node)
+                .setGpuUuid("GPU-" + node + "-" + gpu)
+                .setGpuIndex(gpu)
+                .setModel("H100-80GB")
+                .setUtilizationPct(1.0)
+                .setMemoryUtilizationPct(0.0)
+                .setMemoryUsedMib(200L)
+                .setMemoryTotalMib(81_559L)
+                .setTemperatureC(35.0)
+                .setPowerDrawW(80.0)
+                .setSmClockMhz(345)
+                .setMemoryClockMhz(2_619)
+                .setClockEventReasons(0x1L)
+                .setEccCorrected(0L)
+                .setEccUncorrected(0L)
+                .setPowerLimitW(700.0)
+                .build();
+    }
+
+    /**
      * Event time for a test stream of readings, as the job's ingest assigns it: the {@code
      * timestamp} field, watermarks {@link #OUT_OF_ORDERNESS} behind the newest reading.
      */

@@ -1,6 +1,7 @@
 package dev.substrate.jobs.config;
 
 import dev.substrate.jobs.lake.LakeMaintenanceOptions;
+import dev.substrate.jobs.scheduling.SchedulingOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import dev.substrate.jobs.vectors.VectorOptions;
@@ -35,6 +36,7 @@ public final class SubstrateConfig {
                     TelemetryWindowsOptions.class,
                     FleetHealthOptions.class,
                     LakeMaintenanceOptions.class,
+                    SchedulingOptions.class,
                     VectorOptions.class);
 
     private SubstrateConfig() {}

@@ -106,6 +106,7 @@ class SubstrateConfigTest {
                         "custom.gpu-metrics",
                         "substrate.node-health",
                         "substrate.gpu-anomalies",
-                        "substrate.cluster-capacity");
+                        "substrate.cluster-capacity",
+                        "substrate.scheduling-decisions");
     }
 }

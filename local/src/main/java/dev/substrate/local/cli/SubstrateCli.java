@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
  * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
  * {@code substrate collect} publishes real GPU telemetry to Kafka; {@code substrate dead-letters
  * replay} re-produces dead letters once their cause is fixed; {@code substrate lake maintain}
- * maintains the lake's tables; {@code substrate search} searches the vector index the job writes.
+ * maintains the lake's tables; {@code substrate search} searches the vector index the job writes;
+ * {@code substrate why} explains a scheduling decision; {@code substrate replay} runs scheduling
+ * history under another policy.
  */
 @Command(
         name = "substrate",
@@ -21,6 +23,8 @@ import picocli.CommandLine.Command;
             DeadLettersCommand.class,
             LakeCommand.class,
             SearchCommand.class,
+            WhyCommand.class,
+            ReplayCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })
