@@ -11,6 +11,7 @@ import dev.substrate.jobs.vectors.DeadLetterDocuments;
 import dev.substrate.jobs.vectors.EnterpriseEventDocuments;
 import dev.substrate.jobs.vectors.GpuAnomalyDocuments;
 import dev.substrate.jobs.vectors.NodeHealthDocuments;
+import dev.substrate.jobs.vectors.SchedulingDecisionDocuments;
 import dev.substrate.jobs.vectors.VectorDocumentsStage;
 import dev.substrate.schemas.EventType;
 import java.time.Duration;
@@ -108,7 +109,10 @@ public final class SubstrateJob {
                                         .from(
                                                 ingest.enterpriseEvents(),
                                                 new EnterpriseEventDocuments())
-                                        .from(ingest.deadLetters(), new DeadLetterDocuments()));
+                                        .from(ingest.deadLetters(), new DeadLetterDocuments())
+                                        .from(
+                                                scheduling.decisions(),
+                                                new SchedulingDecisionDocuments()));
 
         return new Pipeline(ingest, windows, fleet, scheduling, vectors);
     }

@@ -9,6 +9,8 @@ import dev.substrate.events.EnterpriseEvent;
 import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.NodeHealth;
 import dev.substrate.events.NodeStatus;
+import dev.substrate.events.SchedulingAction;
+import dev.substrate.events.SchedulingDecision;
 import dev.substrate.operators.pii.FreeTextTokenizer;
 import dev.substrate.operators.pii.PiiKeySource;
 import dev.substrate.operators.pii.PiiMode;
@@ -70,6 +72,56 @@ class DocumentMappersTest {
                 mapper.toDocument(health(NodeStatus.DRAIN, NodeStatus.UP, List.of()));
         assertThat(recovery.text()).contains("changed from DRAIN to UP").contains("healthy again");
         assertThat(recovery.metadata()).containsEntry("severity", "info");
+    }
+
+    @Test
+    void rejectedAndPreemptedDecisionsAreDocumentsWithTheirReasonOthersAreNot() {
+        SchedulingDecision.Builder decision =
+                SchedulingDecision.newBuilder()
+                        .setDecisionId("r-42#2")
+                        .setRequestId("r-42")
+                        .setSequence(2)
+                        .setTenant("acme")
+                        .setAction(SchedulingAction.PREEMPT)
+                        .setDecidedAt(T)
+                        .setKind("TRAINING")
+                        .setAcceleratorType("H100")
+                        .setGpus(8)
+                        .setPriority(5)
+                        .setEffectivePriority(5)
+                        .setRegion("us-east-1")
+                        .setCluster("h100-a")
+                        .setNode("n7")
+                        .setTargets(List.of())
+                        .setReason("evicted for a higher-priority request")
+                        .setCause("r-77")
+                        .setCandidates(List.of())
+                        .setNodesConsidered(0)
+                        .setNodesFiltered(Map.of())
+                        .setHealthVersion(1)
+                        .setCapacityVersion(1)
+                        .setProcessingLatencyMs(0)
+                        .setEmittedAt(T);
+        SchedulingDecisionDocuments mapper = new SchedulingDecisionDocuments();
+
+        VectorDocument doc = mapper.toDocument(decision.build());
+        assertThat(doc.id()).isEqualTo("scheduling-decision:r-42#2");
+        assertThat(doc.text())
+                .isEqualTo(
+                        "Request r-42 of tenant acme (TRAINING, 8 x H100 GPUs, priority 5) was"
+                                + " preempted: evicted for a higher-priority request. Because of"
+                                + " request r-77.");
+        assertThat(doc.metadata())
+                .containsEntry("tenant", "acme")
+                .containsEntry("action", "preempt")
+                .containsEntry("cluster", "h100-a");
+        assertThat(doc.sourceTable()).isEqualTo("scheduling_decisions");
+        assertThat(doc.sourceRow()).isEqualTo("decision_id = 'r-42#2'");
+
+        assertThat(mapper.toDocument(decision.setAction(SchedulingAction.REJECT).build()).text())
+                .contains("was rejected");
+        assertThat(mapper.toDocument(decision.setAction(SchedulingAction.ASSIGN).build())).isNull();
+        assertThat(mapper.toDocument(decision.setAction(SchedulingAction.QUEUE).build())).isNull();
     }
 
     @Test

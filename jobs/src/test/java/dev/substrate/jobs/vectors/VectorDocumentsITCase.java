@@ -8,6 +8,7 @@ import dev.substrate.events.AuditEvent;
 import dev.substrate.events.EnterpriseEvent;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit;
+import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.samples.ProducerReport;
 import dev.substrate.samples.SampleEventProducer;
@@ -237,6 +238,12 @@ class VectorDocumentsITCase {
                                 + millis(row.getField("changed_at"))
                                 + ":"
                                 + status);
+            }
+        }
+        for (Record row : LakeReader.readAll(catalog, SchedulingStage.DECISIONS_TABLE)) {
+            String action = String.valueOf(row.getField("action"));
+            if (action.equals("REJECT") || action.equals("PREEMPT")) {
+                ids.add(SchedulingDecisionDocuments.KIND + ":" + row.getField("decision_id"));
             }
         }
         for (Record row : LakeReader.readAll(catalog, FleetHealthStage.GPU_ANOMALIES_TABLE)) {
