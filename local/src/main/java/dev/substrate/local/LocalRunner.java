@@ -92,6 +92,9 @@ public final class LocalRunner {
                     settings.registryPort(), "embedded schema registry", "--registry-port");
         }
         Preflight.checkPortFree(settings.webUiPort(), "Flink web UI", "--web-ui-port");
+        if (settings.dashboardPort() > 0) {
+            Preflight.checkPortFree(settings.dashboardPort(), "dashboard", "--dashboard-port");
+        }
         Preflight.checkWarehouseBelongsHere(StageContext.catalog(lakeOnlyConfig(dataDir)), dataDir);
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
@@ -137,8 +140,19 @@ public final class LocalRunner {
                     settings.samples()
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
+            LocalDashboard dashboard = null;
             try {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
+                if (settings.dashboardPort() >= 0) {
+                    dashboard =
+                            LocalDashboard.start(
+                                    settings.dashboardPort(),
+                                    services.bootstrapServers(),
+                                    registry,
+                                    flink.webUi(),
+                                    config);
+                    out.printf("Dashboard:        %s%n", dashboard.url());
+                }
                 StreamExecutionEnvironment env =
                         new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
                 SubstrateJob.build(env, config, null);
@@ -213,6 +227,9 @@ public final class LocalRunner {
                         dataDir,
                         Duration.ofNanos(System.nanoTime() - started));
             } finally {
+                if (dashboard != null) {
+                    dashboard.close();
+                }
                 if (producer != null) {
                     producer.close();
                 }

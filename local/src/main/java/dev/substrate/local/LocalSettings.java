@@ -25,6 +25,7 @@ import javax.annotation.Nullable;
  * @param catchUp without samples: stop once every record the input topics held at the start is
  *     accounted for
  * @param resumeFrom a snapshot the user chose to resume from instead of the newest, or null
+ * @param dashboardPort the live dashboard's port on 127.0.0.1; 0 picks a free one, -1 serves none
  */
 public record LocalSettings(
         Path dataDir,
@@ -42,7 +43,8 @@ public record LocalSettings(
         long seed,
         boolean samples,
         boolean catchUp,
-        @Nullable String resumeFrom) {
+        @Nullable String resumeFrom,
+        int dashboardPort) {
 
     public static Builder builder() {
         return new Builder();
@@ -71,6 +73,7 @@ public record LocalSettings(
         private boolean samples = true;
         private boolean catchUp;
         private String resumeFrom;
+        private int dashboardPort = 8088;
 
         private Builder() {}
 
@@ -148,6 +151,12 @@ public record LocalSettings(
             return this;
         }
 
+        /** The dashboard's port: 0 picks a free one, -1 serves no dashboard. */
+        public Builder dashboardPort(int dashboardPort) {
+            this.dashboardPort = dashboardPort;
+            return this;
+        }
+
         /**
          * @throws LocalRunException naming every option whose value makes no sense, and why
          */
@@ -182,6 +191,12 @@ public record LocalSettings(
                     problems.add("ports must be between 0 (any free port) and 65535, was " + port);
                 }
             }
+            if (dashboardPort < -1 || dashboardPort > 65_535) {
+                problems.add(
+                        "--dashboard-port must be between 0 (any free port) and 65535, or -1 (no"
+                                + " dashboard), was "
+                                + dashboardPort);
+            }
             if (!samples && events != null) {
                 problems.add(
                         "--events counts sample events, and --no-samples produces none: use"
@@ -212,7 +227,8 @@ public record LocalSettings(
                     seed,
                     samples,
                     catchUp,
-                    resumeFrom);
+                    resumeFrom,
+                    dashboardPort);
         }
     }
 }

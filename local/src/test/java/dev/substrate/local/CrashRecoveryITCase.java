@@ -207,6 +207,8 @@ class CrashRecoveryITCase {
                         "0",
                         "--web-ui-port",
                         "0",
+                        "--dashboard-port",
+                        "0",
                         "--checkpoint-interval",
                         "1s"));
         args.addAll(List.of(extra));

@@ -89,6 +89,7 @@ class LocalRunOnExistingDataITCase {
                                         .externalKafka(bootstrap)
                                         .externalRegistry(registryUrl)
                                         .ports(0, 0, 0)
+                                        .dashboardPort(0)
                                         .checkpointInterval(Duration.ofMillis(500))
                                         .samples(false)
                                         .catchUp(true)

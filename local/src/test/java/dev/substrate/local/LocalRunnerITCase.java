@@ -51,6 +51,7 @@ class LocalRunnerITCase {
                         DeadLetterReason.SCHEMA_RESOLUTION_FAILED.name());
         String printed = firstOutput.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("Flink web UI:     http://127.0.0.1:");
+        assertThat(printed).contains("Dashboard:        http://127.0.0.1:");
         assertQualityAddsUp(first);
         assertThat(printed)
                 .contains("Quality rules this run (quality_report, every window closed")
@@ -120,6 +121,7 @@ class LocalRunnerITCase {
                 LocalSettings.builder()
                         .dataDir(dataDir)
                         .ports(0, 0, 0)
+                        .dashboardPort(0)
                         .checkpointInterval(Duration.ofMillis(500))
                         .events(events)
                         .badFraction(0.02)

@@ -98,6 +98,14 @@ public final class LocalCommand implements Callable<Integer> {
     int webUiPort;
 
     @Option(
+            names = "--dashboard-port",
+            defaultValue = "8088",
+            description =
+                    "Port of the live dashboard on 127.0.0.1, 0 for any, -1 for none (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int dashboardPort;
+
+    @Option(
             names = "--parallelism",
             defaultValue = "2",
             description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -155,6 +163,7 @@ public final class LocalCommand implements Callable<Integer> {
                             .samples(!noSamples)
                             .catchUp(catchUp)
                             .resumeFrom(resumeFrom)
+                            .dashboardPort(dashboardPort)
                             .build();
         } catch (LocalRunException e) {
             System.err.println("substrate local: " + e.getMessage());

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             ServicesCommand.class,
             DeadLettersCommand.class,
+            DashboardCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })
