@@ -7,24 +7,12 @@ import dev.substrate.events.ClusterCapacity;
  * {@code substrate.cluster-capacity}: each cluster's latest capacity (panel {@value #PANEL}, key
  * the cluster): nodes by health status, free and total GPUs, power headroom.
  */
-public final class ClusterCapacityFeed implements Feed<ClusterCapacity> {
+public final class ClusterCapacityFeed extends TopicFeed<ClusterCapacity> {
 
     public static final String PANEL = "capacity";
 
-    private final String topic;
-
     public ClusterCapacityFeed(String topic) {
-        this.topic = topic;
-    }
-
-    @Override
-    public String topic() {
-        return topic;
-    }
-
-    @Override
-    public Class<ClusterCapacity> recordClass() {
-        return ClusterCapacity.class;
+        super(topic, ClusterCapacity.class);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.Set;
  * <p>The topic holds the original key, value and headers in the clear; none of them reach the
  * browser.
  */
-public final class DeadLetterFeed implements Feed<DeadLetter> {
+public final class DeadLetterFeed extends TopicFeed<DeadLetter> {
 
     public static final String PANEL = "dead-letters";
     public static final String REASONS_PANEL = "dead-letter-reasons";
@@ -26,29 +26,18 @@ public final class DeadLetterFeed implements Feed<DeadLetter> {
     private static final Set<String> NEVER_SENT =
             Set.of("original_key", "original_value", "original_headers");
 
-    private final String topic;
     private final DashboardMetrics metrics;
 
     public DeadLetterFeed(String topic, DashboardMetrics metrics) {
-        this.topic = topic;
+        super(topic, DeadLetter.class);
         this.metrics = metrics;
-    }
-
-    @Override
-    public String topic() {
-        return topic;
-    }
-
-    @Override
-    public Class<DeadLetter> recordClass() {
-        return DeadLetter.class;
     }
 
     @Override
     public void accept(DeadLetter deadLetter, UpdateHub hub) {
         String id = RecordIds.of(deadLetter);
         hub.publish(PANEL, id, RecordJson.of(deadLetter, NEVER_SENT).toString());
-        if (!metrics.firstSeen(topic, id)) {
+        if (!metrics.firstSeen(topic(), id)) {
             return;
         }
         String reason = deadLetter.getReason().name();

@@ -10,24 +10,12 @@ import dev.substrate.events.MetricsLevel;
  * window replaces its point. Utilization, power, temperature, energy and throttle reasons are all
  * in the row. GPU and node rows, and the 5-minute windows, stay in the lake.
  */
-public final class GpuMetricsFeed implements Feed<GpuMetrics> {
+public final class GpuMetricsFeed extends TopicFeed<GpuMetrics> {
 
     public static final String PANEL = "cluster-windows";
 
-    private final String topic;
-
     public GpuMetricsFeed(String topic) {
-        this.topic = topic;
-    }
-
-    @Override
-    public String topic() {
-        return topic;
-    }
-
-    @Override
-    public Class<GpuMetrics> recordClass() {
-        return GpuMetrics.class;
+        super(topic, GpuMetrics.class);
     }
 
     @Override

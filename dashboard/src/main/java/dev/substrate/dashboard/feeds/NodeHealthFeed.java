@@ -10,32 +10,21 @@ import dev.substrate.schemas.RecordIds;
  * #PANEL}, keyed by the change's record id, so a repeat from the at-least-once output replaces
  * itself).
  */
-public final class NodeHealthFeed implements Feed<NodeHealth> {
+public final class NodeHealthFeed extends TopicFeed<NodeHealth> {
 
     public static final String PANEL = "node-health";
 
-    private final String topic;
     private final DashboardMetrics metrics;
 
     public NodeHealthFeed(String topic, DashboardMetrics metrics) {
-        this.topic = topic;
+        super(topic, NodeHealth.class);
         this.metrics = metrics;
-    }
-
-    @Override
-    public String topic() {
-        return topic;
-    }
-
-    @Override
-    public Class<NodeHealth> recordClass() {
-        return NodeHealth.class;
     }
 
     @Override
     public void accept(NodeHealth change, UpdateHub hub) {
         String id = RecordIds.of(change);
-        if (metrics.firstSeen(topic, id)) {
+        if (metrics.firstSeen(topic(), id)) {
             metrics.nodeHealthChange(change.getStatus().name());
         }
         hub.publish(PANEL, id, RecordJson.of(change).toString());

@@ -51,6 +51,15 @@ public final class FlinkRestMetrics implements MultiCollector {
     private static final Pattern DEAD_LETTERS = Pattern.compile("^(?:.*\\.)?deadLetters$");
     private static final Pattern PENDING_RECORDS = Pattern.compile("^(?:.*\\.)?pendingRecords$");
 
+    /**
+     * Operator-level record counts ({@code <operator>.numRecordsIn}): a source reads from Kafka,
+     * which its task's {@code numRecordsIn} does not count, and a chain ending in a sink emits
+     * nothing its task's {@code numRecordsOut} counts.
+     */
+    private static final Pattern SOURCE_RECORDS_IN = Pattern.compile("^Source.*\\.numRecordsIn$");
+
+    private static final Pattern OPERATOR_RECORDS_OUT = Pattern.compile("^.+\\.numRecordsOut$");
+
     /** Every metric family it exports, for the Grafana dashboard's test and the docs. */
     public static final List<String> METRIC_NAMES =
             List.of(
@@ -131,14 +140,18 @@ public final class FlinkRestMetrics implements MultiCollector {
             for (JsonNode metric : get("/jobs/" + jid + "/vertices/" + vid + "/subtasks/metrics")) {
                 String id = metric.path("id").asText();
                 if (QUALITY_FAILED.matcher(id).matches()
+                        || SOURCE_RECORDS_IN.matcher(id).matches()
+                        || OPERATOR_RECORDS_OUT.matcher(id).matches()
                         || DEAD_LETTERS.matcher(id).matches()
                         || PENDING_RECORDS.matcher(id).matches()) {
                     wanted.add(id);
                 }
             }
             String query = URLEncoder.encode(String.join(",", wanted), StandardCharsets.UTF_8);
-            long in = 0;
-            long out = 0;
+            double taskIn = 0;
+            double taskOut = 0;
+            double sourceIn = 0;
+            double operatorOut = 0;
             for (JsonNode metric :
                     get(
                             "/jobs/"
@@ -151,19 +164,13 @@ public final class FlinkRestMetrics implements MultiCollector {
                 double sum = metric.path("sum").asDouble();
                 Matcher quality = QUALITY_FAILED.matcher(id);
                 if (id.equals("numRecordsIn")) {
-                    in = (long) sum;
-                    families.counter(
-                            "substrate_flink_records_in",
-                            "Records each stage (job vertex) read",
-                            labels,
-                            sum);
+                    taskIn = sum;
                 } else if (id.equals("numRecordsOut")) {
-                    out = (long) sum;
-                    families.counter(
-                            "substrate_flink_records_out",
-                            "Records each stage (job vertex) emitted",
-                            labels,
-                            sum);
+                    taskOut = sum;
+                } else if (SOURCE_RECORDS_IN.matcher(id).matches()) {
+                    sourceIn += sum;
+                } else if (OPERATOR_RECORDS_OUT.matcher(id).matches()) {
+                    operatorOut = Math.max(operatorOut, sum);
                 } else if (quality.matches()) {
                     families.counter(
                             "substrate_flink_quality_failed",
@@ -184,6 +191,19 @@ public final class FlinkRestMetrics implements MultiCollector {
                             sum);
                 }
             }
+            long in = (long) Math.max(taskIn, sourceIn);
+            long out = (long) Math.max(taskOut, operatorOut);
+            families.counter(
+                    "substrate_flink_records_in",
+                    "Records each stage (job vertex) read: from Kafka for a source, else from the"
+                            + " stages before it",
+                    labels,
+                    in);
+            families.counter(
+                    "substrate_flink_records_out",
+                    "Records each stage (job vertex) emitted (its busiest operator's output)",
+                    labels,
+                    out);
             recordsPerStage.put(vertexName, new long[] {in, out});
         }
         JsonNode checkpoints = get("/jobs/" + jid + "/checkpoints");

@@ -82,7 +82,7 @@
       backgroundColor: 'transparent',
       animation: false,
       tooltip: { trigger: 'item', renderMode: 'richText' },
-      grid: { left: 50, right: 16, top: 28, bottom: 28 },
+      grid: { left: 50, right: 16, top: 56, bottom: 28 },
       legend: { top: 0, textStyle: { fontSize: 11 } },
     };
   }
@@ -172,7 +172,7 @@
     const rows = Array.from(panel(panelName).values());
     rows.sort(function (a, b) { return b.count - a.count; });
     const option = base();
-    option.grid.left = 180;
+    option.grid = { left: 200, right: 16, top: 8, bottom: 24 };
     option.legend = undefined;
     option.xAxis = { type: 'value', minInterval: 1 };
     option.yAxis = { type: 'category', inverse: true, data: rows.map(function (r) { return r[field]; }) };
