@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * recent past at once; it commits nothing and joins no group (every dashboard reads everything). A
  * topic that does not exist yet is looked for again every few seconds; a record that does not
  * decode is counted and skipped (the dashboard is a reader, the job owns the data); when the
- * registry cannot be reached, it waits and reads the same record again.
+ * registry or Kafka cannot be reached, it says so in the log, waits and reads the same record
+ * again.
  */
 public final class FeedConsumer implements AutoCloseable {
 
@@ -69,6 +71,8 @@ public final class FeedConsumer implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "substrate-dashboard");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        // A reader must never create the job's output topics (with the broker's defaults).
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         this.consumer = new KafkaConsumer<>(props);
@@ -95,23 +99,26 @@ public final class FeedConsumer implements AutoCloseable {
             List<TopicPartition> assigned = new ArrayList<>();
             long nextLookup = 0;
             while (running) {
-                if (!missing.isEmpty() && System.nanoTime() >= nextLookup) {
-                    assignNew(missing, assigned);
-                    nextLookup = System.nanoTime() + RETRY_EVERY.toNanos();
-                }
-                if (assigned.isEmpty()) {
-                    pause();
-                    continue;
-                }
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-                for (TopicPartition partition : records.partitions()) {
-                    for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
-                        if (!deliver(record)) {
-                            consumer.seek(partition, record.offset());
-                            pause();
-                            break;
-                        }
+                try {
+                    if (!missing.isEmpty() && System.nanoTime() >= nextLookup) {
+                        assignNew(missing, assigned);
+                        nextLookup = System.nanoTime() + RETRY_EVERY.toNanos();
                     }
+                    if (assigned.isEmpty()) {
+                        pause();
+                        continue;
+                    }
+                    readOnce();
+                } catch (KafkaException e) {
+                    if (e instanceof WakeupException) {
+                        throw e;
+                    }
+                    // Kafka unreachable or a partition moving: the dashboard outlives it.
+                    LOG.warn(
+                            "Dashboard cannot read the Kafka output topics ({}); retrying in {}",
+                            e.toString(),
+                            RETRY_EVERY);
+                    pause();
                 }
             }
         } catch (WakeupException | InterruptedException e) {
@@ -122,6 +129,19 @@ public final class FeedConsumer implements AutoCloseable {
             }
         } finally {
             consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void readOnce() throws InterruptedException {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+        for (TopicPartition partition : records.partitions()) {
+            for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+                if (!deliver(record)) {
+                    consumer.seek(partition, record.offset());
+                    pause();
+                    break;
+                }
+            }
         }
     }
 

@@ -225,6 +225,32 @@
     ];
   }
 
+  // Panels whose feeds come with later stages (scheduling decisions, policy violations): the
+  // labelled placeholder becomes a list as soon as a feed publishes to the panel, showing the
+  // record's tag field and its other fields as text.
+  function genericLine(tagFields) {
+    return function (record) {
+      const tagField = tagFields.find(function (f) { return record[f] !== undefined; });
+      const rest = Object.keys(record)
+        .filter(function (k) { return k !== tagField && record[k] !== null && typeof record[k] !== 'object'; })
+        .map(function (k) { return k + ' ' + record[k]; });
+      Object.keys(record)
+        .filter(function (k) { return Array.isArray(record[k]) && record[k].length; })
+        .forEach(function (k) { rest.push(k + ' ' + record[k].join(', ')); });
+      return [el('span', 'tag', tagField ? record[tagField] : ''), el('span', null, rest.join(' · '))];
+    };
+  }
+
+  function renderLater(panelName, placeholderId, tagFields) {
+    const listId = 'list-' + panelName;
+    if (!document.getElementById(listId)) {
+      const list = el('ul', 'list');
+      list.id = listId;
+      document.getElementById(placeholderId).replaceWith(list);
+    }
+    renderList(listId, panelName, genericLine(tagFields), panelName);
+  }
+
   // ---- pipeline -----------------------------------------------------------------------------
 
   function renderPipeline() {
@@ -263,6 +289,8 @@
     'dead-letters': function () { renderList('list-dead-letters', 'dead-letters', deadLetterLine, 'dead_letters'); },
     'dead-letter-reasons': function () { renderCounts('dead-letter-reasons', 'chart-dead-letter-reasons', 'reason'); },
     'dead-letter-rules': function () { renderCounts('dead-letter-rules', 'chart-dead-letter-rules', 'rule'); },
+    'decisions': function () { renderLater('decisions', 'panel-decisions', ['action', 'decision']); },
+    'violations': function () { renderLater('violations', 'panel-violations', ['severity', 'policy']); },
     'pipeline': renderPipeline,
     'checkpoints': renderCheckpoints,
   };
