@@ -6,18 +6,14 @@ import dev.substrate.dashboard.http.EventStreamHandler;
 import dev.substrate.dashboard.http.MetricsHandler;
 import dev.substrate.dashboard.live.UpdateHub;
 import dev.substrate.vectors.VectorStoreException;
+import dev.substrate.vectors.http.GuardedJettyServer;
 import dev.substrate.vectors.http.SearchApi;
 import dev.substrate.vectors.http.SearchHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.Objects;
 import javax.annotation.Nullable;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The dashboard's web server (Jetty 12): the page and its assets, {@code /events} (live updates),
@@ -39,21 +35,10 @@ public final class DashboardServer implements AutoCloseable {
     /** The default port. */
     public static final int DEFAULT_PORT = 8088;
 
-    private final Server server;
-    private final ServerConnector connector;
+    private final GuardedJettyServer server;
     private final EventStreamHandler events;
-    private final String host;
 
     private DashboardServer(Builder builder) {
-        QueuedThreadPool threads = new QueuedThreadPool(16, 2);
-        threads.setName("dashboard-http");
-        threads.setDaemon(true);
-        this.server = new Server(threads);
-        this.connector = new ServerConnector(server, 1, 1);
-        this.host = builder.host;
-        connector.setHost(builder.host);
-        connector.setPort(builder.port);
-        server.addConnector(connector);
         this.events = new EventStreamHandler(builder.hub);
         SearchApi search =
                 builder.search != null
@@ -72,8 +57,14 @@ public final class DashboardServer implements AutoCloseable {
                         // The guard checks the token: the search handler needs none of its own.
                         new SearchHandler(search, null),
                         new MetricsHandler(builder.metrics));
-        server.setHandler(new AccessGuard(builder.token, routes));
-        server.setStopAtShutdown(false);
+        this.server =
+                GuardedJettyServer.create(
+                        "the dashboard",
+                        "--dashboard-port",
+                        builder.host,
+                        builder.port,
+                        16,
+                        new AccessGuard(builder.token, routes));
     }
 
     public static Builder builder() {
@@ -86,35 +77,18 @@ public final class DashboardServer implements AutoCloseable {
      * @throws IllegalStateException when the port is taken, naming it and the option to change
      */
     public DashboardServer start() {
-        try {
-            server.start();
-            return this;
-        } catch (Exception e) {
-            try {
-                server.stop();
-            } catch (Exception ignored) {
-                // nothing started
-            }
-            throw new IllegalStateException(
-                    "Cannot serve the dashboard on "
-                            + host
-                            + ":"
-                            + connector.getPort()
-                            + " ("
-                            + e.getMessage()
-                            + "): choose another port (--dashboard-port, 0 for any free one)",
-                    e);
-        }
+        server.start();
+        return this;
     }
 
     /** The port it listens on (the chosen one when built with port 0). */
     public int port() {
-        return connector.getLocalPort();
+        return server.port();
     }
 
     /** {@code http://<host>:<port>/}. */
     public URI url() {
-        return URI.create("http://" + host + ":" + port() + "/");
+        return server.url("/");
     }
 
     /** Browsers connected to {@code /events} now. */
@@ -124,12 +98,8 @@ public final class DashboardServer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            events.close();
-            server.stop();
-        } catch (Exception e) {
-            throw new IllegalStateException("Cannot stop the dashboard server", e);
-        }
+        events.close();
+        server.close();
     }
 
     /** Builds a {@link DashboardServer}; the hub and the metrics registry are required. */
@@ -186,27 +156,8 @@ public final class DashboardServer implements AutoCloseable {
         public DashboardServer build() {
             Objects.requireNonNull(hub, "hub");
             Objects.requireNonNull(metrics, "metrics");
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException(
-                        "The dashboard port must be 0-65535, not " + port);
-            }
-            if (token == null && !isLoopback(host)) {
-                throw new IllegalArgumentException(
-                        "Refusing to serve the dashboard on "
-                                + host
-                                + " without a token: set "
-                                + TOKEN_ENV
-                                + " (every request must then carry it), or bind to 127.0.0.1");
-            }
+            GuardedJettyServer.checkBind("the dashboard", host, port, token, TOKEN_ENV);
             return new DashboardServer(this);
-        }
-
-        private static boolean isLoopback(String host) {
-            try {
-                return InetAddress.getByName(host).isLoopbackAddress();
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("Unknown dashboard host '" + host + "'", e);
-            }
         }
     }
 }
