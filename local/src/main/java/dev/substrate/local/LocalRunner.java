@@ -112,6 +112,9 @@ public final class LocalRunner {
         }
         Preflight.checkWarehouseBelongsHere(LocalLake.catalog(dataDir), dataDir);
         Preflight.checkPortFree(settings.searchPort(), "search API", "--search-port");
+        if (settings.dashboardPort() > 0) {
+            Preflight.checkPortFree(settings.dashboardPort(), "dashboard", "--dashboard-port");
+        }
 
         // Where to resume is decided (and checked) before anything starts: a damaged or missing
         // snapshot is an error that names it, never a silent fresh start.
@@ -162,6 +165,7 @@ public final class LocalRunner {
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
             GpuCollector collector = startCollector(services);
+            LocalDashboard dashboard = null;
             try (LocalSearch search =
                     LocalSearch.start(config, settings.searchPort(), System.getenv())) {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
@@ -169,6 +173,16 @@ public final class LocalRunner {
                     out.printf(
                             "Search API:       %s?q=<text>  (or: substrate search \"<text>\")%n",
                             search.url());
+                }
+                if (settings.dashboardPort() >= 0) {
+                    dashboard =
+                            LocalDashboard.start(
+                                    settings.dashboardPort(),
+                                    services.bootstrapServers(),
+                                    registry,
+                                    flink.webUi(),
+                                    config);
+                    out.printf("Dashboard:        %s%n", dashboard.url());
                 }
                 StreamExecutionEnvironment env =
                         new StreamExecutionEnvironment(LocalFlinkCluster.jobRuntime());
@@ -257,6 +271,9 @@ public final class LocalRunner {
                         dataDir,
                         Duration.ofNanos(System.nanoTime() - started));
             } finally {
+                if (dashboard != null) {
+                    dashboard.close();
+                }
                 if (producer != null) {
                     producer.close();
                 }

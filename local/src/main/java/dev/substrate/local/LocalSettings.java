@@ -28,6 +28,7 @@ import javax.annotation.Nullable;
  * @param telemetry where GPU readings come from: the synthetic fleet, or real ones a collector
  *     publishes
  * @param searchPort the port of {@code /api/search} on 127.0.0.1 (0 for any free port)
+ * @param dashboardPort the live dashboard's port on 127.0.0.1; 0 picks a free one, -1 serves none
  */
 public record LocalSettings(
         Path dataDir,
@@ -47,7 +48,8 @@ public record LocalSettings(
         boolean catchUp,
         @Nullable String resumeFrom,
         LocalTelemetry telemetry,
-        int searchPort) {
+        int searchPort,
+        int dashboardPort) {
 
     public static Builder builder() {
         return new Builder();
@@ -78,6 +80,7 @@ public record LocalSettings(
         private String resumeFrom;
         private LocalTelemetry telemetry = LocalTelemetry.synthetic();
         private int searchPort = 8090;
+        private int dashboardPort = 8088;
 
         private Builder() {}
 
@@ -167,6 +170,12 @@ public record LocalSettings(
             return this;
         }
 
+        /** The dashboard's port: 0 picks a free one, -1 serves no dashboard. */
+        public Builder dashboardPort(int dashboardPort) {
+            this.dashboardPort = dashboardPort;
+            return this;
+        }
+
         /**
          * @throws LocalRunException naming every option whose value makes no sense, and why
          */
@@ -200,6 +209,12 @@ public record LocalSettings(
                 if (port < 0 || port > 65_535) {
                     problems.add("ports must be between 0 (any free port) and 65535, was " + port);
                 }
+            }
+            if (dashboardPort < -1 || dashboardPort > 65_535) {
+                problems.add(
+                        "--dashboard-port must be between 0 (any free port) and 65535, or -1 (no"
+                                + " dashboard), was "
+                                + dashboardPort);
             }
             if (!samples && events != null) {
                 problems.add(
@@ -245,7 +260,8 @@ public record LocalSettings(
                     catchUp,
                     resumeFrom,
                     telemetry,
-                    searchPort);
+                    searchPort,
+                    dashboardPort);
         }
     }
 }

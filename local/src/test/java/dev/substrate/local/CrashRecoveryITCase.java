@@ -206,6 +206,8 @@ class CrashRecoveryITCase {
                         "0",
                         "--search-port",
                         "0",
+                        "--dashboard-port",
+                        "0",
                         "--checkpoint-interval",
                         "1s"));
         args.addAll(List.of(extra));

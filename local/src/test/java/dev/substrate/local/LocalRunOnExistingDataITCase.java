@@ -90,6 +90,7 @@ class LocalRunOnExistingDataITCase {
                                         .externalRegistry(registryUrl)
                                         .ports(0, 0, 0)
                                         .searchPort(0)
+                                        .dashboardPort(0)
                                         .checkpointInterval(Duration.ofMillis(500))
                                         .samples(false)
                                         .catchUp(true)

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.SchedulingAction;
-import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.local.cli.SubstrateCli;
 import dev.substrate.sinks.lake.LakeReader;
@@ -54,6 +53,7 @@ class LocalRunnerITCase {
                         DeadLetterReason.SCHEMA_RESOLUTION_FAILED.name());
         String printed = firstOutput.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("Flink web UI:     http://127.0.0.1:");
+        assertThat(printed).contains("Dashboard:        http://127.0.0.1:");
         assertQualityAddsUp(first);
         assertThat(printed)
                 .contains("Quality rules this run (quality_report, every window closed")
@@ -152,6 +152,7 @@ class LocalRunnerITCase {
                         .dataDir(dataDir)
                         .ports(0, 0, 0)
                         .searchPort(0)
+                        .dashboardPort(0)
                         .checkpointInterval(Duration.ofMillis(500))
                         .events(events)
                         .badFraction(0.02)

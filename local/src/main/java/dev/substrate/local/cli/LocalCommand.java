@@ -107,6 +107,14 @@ public final class LocalCommand implements Callable<Integer> {
     int searchPort;
 
     @Option(
+            names = "--dashboard-port",
+            defaultValue = "8088",
+            description =
+                    "Port of the live dashboard on 127.0.0.1, 0 for any, -1 for none (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int dashboardPort;
+
+    @Option(
             names = "--parallelism",
             defaultValue = "2",
             description = "Job parallelism (default: ${DEFAULT-VALUE}).")
@@ -178,6 +186,7 @@ public final class LocalCommand implements Callable<Integer> {
                             .resumeFrom(resumeFrom)
                             .telemetry(LocalTelemetry.parse(telemetry))
                             .searchPort(searchPort)
+                            .dashboardPort(dashboardPort)
                             .build();
         } catch (LocalRunException e) {
             System.err.println("substrate local: " + e.getMessage());

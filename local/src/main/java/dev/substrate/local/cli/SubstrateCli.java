@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             SearchCommand.class,
             WhyCommand.class,
             ReplayCommand.class,
+            DashboardCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })

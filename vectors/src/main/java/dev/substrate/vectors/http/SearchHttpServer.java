@@ -1,13 +1,8 @@
 package dev.substrate.vectors.http;
 
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.Objects;
 import javax.annotation.Nullable;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * A small Jetty server for {@code /api/search}, on 127.0.0.1 unless told otherwise. Bound to any
@@ -25,22 +20,17 @@ public final class SearchHttpServer implements AutoCloseable {
     /** The environment variable holding the bearer token for a non-loopback bind. */
     public static final String TOKEN_ENV = "SUBSTRATE_SEARCH_TOKEN";
 
-    private final Server server;
-    private final ServerConnector connector;
-    private final String host;
+    private final GuardedJettyServer server;
 
     private SearchHttpServer(Builder builder) {
-        QueuedThreadPool threads = new QueuedThreadPool(8, 2);
-        threads.setName("search-http");
-        threads.setDaemon(true);
-        this.server = new Server(threads);
-        this.connector = new ServerConnector(server, 1, 1);
-        this.host = builder.host;
-        connector.setHost(builder.host);
-        connector.setPort(builder.port);
-        server.addConnector(connector);
-        server.setHandler(new SearchHandler(builder.api, builder.token));
-        server.setStopAtShutdown(false);
+        this.server =
+                GuardedJettyServer.create(
+                        "/api/search",
+                        "--search-port",
+                        builder.host,
+                        builder.port,
+                        8,
+                        new SearchHandler(builder.api, builder.token));
     }
 
     public static Builder builder() {
@@ -53,44 +43,23 @@ public final class SearchHttpServer implements AutoCloseable {
      * @throws IllegalStateException when the port is taken, naming it and the option to change
      */
     public SearchHttpServer start() {
-        try {
-            server.start();
-            return this;
-        } catch (Exception e) {
-            try {
-                server.stop();
-            } catch (Exception ignored) {
-                // nothing started
-            }
-            throw new IllegalStateException(
-                    "Cannot serve /api/search on "
-                            + host
-                            + ":"
-                            + connector.getPort()
-                            + " ("
-                            + e.getMessage()
-                            + "): choose another port (--search-port, 0 for any free one)",
-                    e);
-        }
+        server.start();
+        return this;
     }
 
     /** The port it listens on (the chosen one when built with port 0). */
     public int port() {
-        return connector.getLocalPort();
+        return server.port();
     }
 
     /** {@code http://<host>:<port>/api/search}. */
     public URI url() {
-        return URI.create("http://" + host + ":" + port() + SearchHandler.PATH);
+        return server.url(SearchHandler.PATH);
     }
 
     @Override
     public void close() {
-        try {
-            server.stop();
-        } catch (Exception e) {
-            throw new IllegalStateException("Cannot stop the search server", e);
-        }
+        server.close();
     }
 
     /** Builds a {@link SearchHttpServer}; the API is required. */
@@ -127,27 +96,8 @@ public final class SearchHttpServer implements AutoCloseable {
 
         public SearchHttpServer build() {
             Objects.requireNonNull(api, "api");
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("The search port must be 0-65535, not " + port);
-            }
-            if (token == null && !isLoopback(host)) {
-                throw new IllegalArgumentException(
-                        "Refusing to serve /api/search on "
-                                + host
-                                + " without a token: set "
-                                + TOKEN_ENV
-                                + " (every request must then carry Authorization: Bearer"
-                                + " <token>), or bind to 127.0.0.1");
-            }
+            GuardedJettyServer.checkBind("/api/search", host, port, token, TOKEN_ENV);
             return new SearchHttpServer(this);
-        }
-
-        private static boolean isLoopback(String host) {
-            try {
-                return InetAddress.getByName(host).isLoopbackAddress();
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("Unknown search host '" + host + "'", e);
-            }
         }
     }
 }
