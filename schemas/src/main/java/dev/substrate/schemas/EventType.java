@@ -91,16 +91,6 @@ public enum EventType {
         return timestampField;
     }
 
-    /**
-     * The field whose value keeps a record's processing on one subtask after deduplication, or null
-     * to spread records by event id: each GPU's readings stay together and in order, which the
-     * time-weighted telemetry windows need (energy and throttle shares are integrals over
-     * consecutive readings).
-     */
-    public String routingField() {
-        return this == GPU_SAMPLE ? "gpu_uuid" : null;
-    }
-
     /** The low-cardinality field the lake table is partitioned by, besides the day. */
     public String partitionField() {
         return partitionField;

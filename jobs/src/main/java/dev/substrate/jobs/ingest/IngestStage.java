@@ -223,15 +223,14 @@ public final class IngestStage {
                         .name("late events " + name);
 
         SingleOutputStreamOperator<Sourced<T>> unique =
-                onTime.keyBy(new EventIdSelector<T>(type.routingField()), EventIdSelector.KEY_TYPE)
+                onTime.keyBy(new EventIdSelector<T>(), EventIdSelector.KEY_TYPE)
                         .process(
                                 new EventDeduplicator<>(
                                         recordClass, type.topic(), governance.dedupHorizon()))
                         .returns(sourcedType)
-                        // v3: keys became EventKeys (128-bit id and a route, so each GPU's
-                        // readings stay on one subtask); v2 state (Tuple2 ids) is not
+                        // v2: keys became 128-bit ids (EventIdSelector); v1 state is not
                         // restorable into them, so a resumed job starts this state afresh.
-                        .uid("dedup-v3-" + name)
+                        .uid("dedup-v2-" + name)
                         .name("dedup " + name);
 
         QualityStep.Checked<T> checked = quality.apply(unique, type, recordClass);

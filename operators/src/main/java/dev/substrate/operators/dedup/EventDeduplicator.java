@@ -23,6 +23,7 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -47,7 +48,7 @@ import org.apache.flink.util.OutputTag;
  * }</pre>
  */
 public class EventDeduplicator<T extends SpecificRecordBase>
-        extends KeyedProcessFunction<EventKey, Sourced<T>, Sourced<T>> {
+        extends KeyedProcessFunction<Tuple2<Long, Long>, Sourced<T>, Sourced<T>> {
 
     @Serial private static final long serialVersionUID = 1L;
 

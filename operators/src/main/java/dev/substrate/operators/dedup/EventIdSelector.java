@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
-import javax.annotation.Nullable;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -28,76 +27,42 @@ import org.apache.flink.api.java.tuple.Tuple2;
  * <p>Why not the string: the deduplication state holds one key per id seen within the horizon, and
  * the heap backend writes every key at every checkpoint; Flink writes strings byte by byte, which
  * was the largest single cost of checkpointing in the pipeline benchmark.
- *
- * <p>With a routing field ({@code gpu_uuid} for GPU samples) the key's route, and so its subtask,
- * is that field's value: one GPU's readings stay on one subtask ({@link EventKey}). An id is then
- * deduplicated within its route: the same id on two GPUs is two events.
  */
 public final class EventIdSelector<T extends IndexedRecord>
-        implements KeySelector<Sourced<T>, EventKey> {
+        implements KeySelector<Sourced<T>, Tuple2<Long, Long>> {
 
     @Serial private static final long serialVersionUID = 1L;
 
     /** The field every input event type carries as its unique id. */
     public static final String FIELD = "event_id";
 
-    /** The type of the keys, for {@code keyBy(selector, KEY_TYPE)}: a POJO, never Kryo. */
-    public static final TypeInformation<EventKey> KEY_TYPE = Types.POJO(EventKey.class);
-
-    @Nullable private final String routingField;
+    /** The type of the keys, for {@code keyBy(selector, KEY_TYPE)}. */
+    public static final TypeInformation<Tuple2<Long, Long>> KEY_TYPE =
+            Types.TUPLE(Types.LONG, Types.LONG);
 
     private static final int UUID_LENGTH = 36;
 
-    // Resolved on the first record. Not "= -1" initializers: Java deserialization does not run
-    // them, so a selector shipped to a task would see 0 (the first field) and never resolve.
-    private transient boolean resolved;
-    private transient int position;
-    private transient int routePosition;
+    private transient int position = -1;
     private transient MessageDigest md5;
 
-    /** Keys routed by the event id alone. */
-    public EventIdSelector() {
-        this(null);
-    }
-
-    /**
-     * @param routingField the field whose value keeps a record on one subtask, or null to route by
-     *     the event id
-     */
-    public EventIdSelector(@Nullable String routingField) {
-        this.routingField = routingField;
-    }
-
     @Override
-    public EventKey getKey(Sourced<T> sourced) throws NoSuchAlgorithmException {
+    public Tuple2<Long, Long> getKey(Sourced<T> sourced) throws NoSuchAlgorithmException {
         T record = sourced.record();
-        if (!resolved) {
-            position = position(record, FIELD);
-            routePosition = routingField == null ? -1 : position(record, routingField);
-            resolved = true;
+        if (position < 0) {
+            org.apache.avro.Schema.Field field = record.getSchema().getField(FIELD);
+            if (field == null) {
+                throw new IllegalArgumentException(
+                        record.getSchema().getFullName() + " has no " + FIELD + " field");
+            }
+            position = field.pos();
         }
         String eventId = String.valueOf(record.get(position));
         String replayOf = sourced.replayOf();
         // NUL cannot be typed into an id by accident: the replay's key is no other id's.
-        Tuple2<Long, Long> id =
-                key(replayOf == null ? eventId : eventId + "\u0000replay-of\u0000" + replayOf);
-        int route =
-                routePosition < 0
-                        ? Long.hashCode(id.f0 ^ id.f1)
-                        : String.valueOf(record.get(routePosition)).hashCode();
-        return new EventKey(id.f0, id.f1, route);
+        return key(replayOf == null ? eventId : eventId + "\u0000replay-of\u0000" + replayOf);
     }
 
-    private static int position(IndexedRecord record, String name) {
-        org.apache.avro.Schema.Field field = record.getSchema().getField(name);
-        if (field == null) {
-            throw new IllegalArgumentException(
-                    record.getSchema().getFullName() + " has no " + name + " field");
-        }
-        return field.pos();
-    }
-
-    /** The 128 bits of one event id. */
+    /** The key of one event id. */
     Tuple2<Long, Long> key(String eventId) throws NoSuchAlgorithmException {
         if (eventId.length() == UUID_LENGTH && eventId.charAt(8) == '-') {
             try {

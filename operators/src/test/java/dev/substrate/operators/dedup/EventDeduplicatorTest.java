@@ -10,6 +10,7 @@ import dev.substrate.operators.testing.GovernanceFixtures;
 import dev.substrate.schemas.wire.Sourced;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -21,7 +22,8 @@ class EventDeduplicatorTest {
 
     private static final Duration HORIZON = Duration.ofMinutes(10);
 
-    private KeyedOneInputStreamOperatorTestHarness<EventKey, Sourced<GpuSample>, Sourced<GpuSample>>
+    private KeyedOneInputStreamOperatorTestHarness<
+                    Tuple2<Long, Long>, Sourced<GpuSample>, Sourced<GpuSample>>
             harness;
 
     @BeforeEach
