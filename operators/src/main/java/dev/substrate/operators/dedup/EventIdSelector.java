@@ -42,19 +42,23 @@ public final class EventIdSelector<T extends IndexedRecord>
 
     private static final int UUID_LENGTH = 36;
 
-    private transient int position = -1;
+    // Resolved on the first record. Not "= -1": Java deserialization does not run initializers,
+    // so a selector shipped to a task would see 0 (the first field) and take it for the id.
+    private transient boolean resolved;
+    private transient int position;
     private transient MessageDigest md5;
 
     @Override
     public Tuple2<Long, Long> getKey(Sourced<T> sourced) throws NoSuchAlgorithmException {
         T record = sourced.record();
-        if (position < 0) {
+        if (!resolved) {
             org.apache.avro.Schema.Field field = record.getSchema().getField(FIELD);
             if (field == null) {
                 throw new IllegalArgumentException(
                         record.getSchema().getFullName() + " has no " + FIELD + " field");
             }
             position = field.pos();
+            resolved = true;
         }
         String eventId = String.valueOf(record.get(position));
         String replayOf = sourced.replayOf();

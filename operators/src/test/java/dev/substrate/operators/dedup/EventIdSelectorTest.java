@@ -4,15 +4,54 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.substrate.events.GpuSample;
 import dev.substrate.operators.testing.GovernanceFixtures;
+import dev.substrate.schemas.wire.Sourced;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 
 class EventIdSelectorTest {
 
     private final EventIdSelector<?> selector = new EventIdSelector<>();
+
+    @Test
+    void aSelectorShippedToATaskFindsTheIdWhereverTheSchemaPutsIt() throws Exception {
+        // Flink serializes the selector into the job graph; a task uses a copy.
+        EventIdSelector<GenericRecord> shipped =
+                InstantiationUtil.clone(new EventIdSelector<GenericRecord>());
+        Schema schema =
+                SchemaBuilder.record("Shifted")
+                        .fields()
+                        .requiredString("source")
+                        .requiredString("event_id")
+                        .endRecord();
+        GenericRecord first = new GenericData.Record(schema);
+        first.put("source", "same-source");
+        first.put("event_id", "id-1");
+        GenericRecord second = new GenericData.Record(schema);
+        second.put("source", "same-source");
+        second.put("event_id", "id-2");
+
+        assertThat(shipped.getKey(sourced(first)))
+                .isEqualTo(selector.key("id-1"))
+                .isNotEqualTo(shipped.getKey(sourced(second)));
+    }
+
+    private static Sourced<GenericRecord> sourced(GenericRecord record) {
+        return Sourced.<GenericRecord>builder()
+                .record(record)
+                .partition(0)
+                .offset(0)
+                .schemaId(1)
+                .value(new byte[] {0})
+                .build();
+    }
 
     @Test
     void aCanonicalUuidIsItsOwnKey() throws Exception {

@@ -23,22 +23,22 @@ import org.apache.flink.util.OutputTag;
  * by 1 minute, each rolled up per node and per cluster.
  *
  * <pre>
- *  GpuSample ─► pre-aggregate ─► keyBy gpu ─► tumbling 1 min ─┬─► GPU rows ───────────────────┐
- *      (chained, one partial      (merges the partials)       ├─► keyBy node ─► NODE rows ─┐ ├─► 1-minute GpuMetrics
- *       per GPU and window)                                   │    └─► keyBy cluster ─► CLUSTER rows
+ *  GpuSample ─► keyBy gpu ─► pre-aggregate ─► keyBy gpu ─► tumbling 1 min ─┬─► GPU rows ───────────────────┐
+ *                  (one partial per GPU          (merges the partials)       ├─► keyBy node ─► NODE rows ─┐ ├─► 1-minute GpuMetrics
+ *                   and window)                                              │    └─► keyBy cluster ─► CLUSTER rows
  *      └─ late ─► late samples                                └─► keyBy gpu ─► sliding 5 min / 1 min
  *                                                                  (merges five 1-minute windows) ─► same three levels ─► 5-minute GpuMetrics
  * </pre>
  *
  * <p>Every window aggregates incrementally: {@link GpuWindowAggregator} updates an accumulator per
- * reading, first locally per input subtask ({@link LocalWindowPreAggregator}), then the keyed
- * window merges the partials ({@link GpuWindowMerger}); the process functions only stamp window
- * bounds. Accumulators are POJOs with DDSketch quantiles serialized by {@link
- * QuantileSketchTypeInfo}, so the job runs with {@code pipeline.generic-types: false}. The input
- * must carry event-time timestamps and watermarks (the job assigns them once, at ingest). With
- * allowed lateness the local phase is skipped (see {@link #gpuWindows}); a rollup window and the
- * 5-minute windows count each GPU window once, at its first firing, and re-firings caused by
- * allowed lateness update only the GPU rows of the 1-minute output.
+ * reading, first in memory per subtask ({@link LocalWindowPreAggregator}), then the keyed window
+ * merges the partials ({@link GpuWindowMerger}); the process functions only stamp window bounds.
+ * Accumulators are POJOs with DDSketch quantiles serialized by {@link QuantileSketchTypeInfo}, so
+ * the job runs with {@code pipeline.generic-types: false}. The input must carry event-time
+ * timestamps and watermarks (the job assigns them once, at ingest). With allowed lateness the local
+ * phase is skipped (see {@link #gpuWindows}); a rollup window and the 5-minute windows count each
+ * GPU window once, at its first firing, and re-firings caused by allowed lateness update only the
+ * GPU rows of the 1-minute output.
  *
  * <p><b>A source that goes quiet still reports.</b> An idle input stops holding the watermark back
  * but does not move it on, so when a capture or the whole fleet stops, the windows holding its last
@@ -109,11 +109,12 @@ public final class TelemetryWindows {
 
     /**
      * The 1-minute tumbling per-GPU windows alone. Without allowed lateness (the default) they are
-     * aggregated in two phases: {@link LocalWindowPreAggregator} chained to the input sends one
-     * partial per GPU and window, and a keyed window merges the partials ({@link GpuWindowMerger}).
-     * With allowed lateness, every reading goes to the keyed window, which re-fires updated windows
-     * to {@link GpuWindowBoundsFunction#UPDATES}. Either way the windows close by quiet time too
-     * (see the class comment).
+     * aggregated in two phases: {@link LocalWindowPreAggregator}, behind a key-by GPU so that one
+     * subtask sees each GPU's readings in order, sends one partial per GPU and window, and a keyed
+     * window merges the partials ({@link GpuWindowMerger}). With allowed lateness, every reading
+     * goes to the keyed window, which re-fires updated windows to {@link
+     * GpuWindowBoundsFunction#UPDATES}. Either way the windows close by quiet time too (see the
+     * class comment).
      */
     public static GpuWindows gpuWindows(
             DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
@@ -140,8 +141,13 @@ public final class TelemetryWindows {
                             .name("telemetry: GPU windows 1 min");
             return new GpuWindows(windows, windows.getSideOutput(LATE_SAMPLES));
         }
+        // Keyed by GPU before the pre-aggregation: one subtask sees all of a GPU's readings, in
+        // order, so its partials never overlap in time. The merger joins consecutive partials
+        // exactly; overlapping ones (one GPU's readings split over two subtasks) would count the
+        // time-weighted integrals (energy, throttle shares) twice.
         SingleOutputStreamOperator<GpuWindowAccumulator> partials =
-                samples.transform(
+                samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
+                        .transform(
                                 "telemetry: GPU pre-aggregation 1 min",
                                 gpuType,
                                 new LocalWindowPreAggregator<>(
