@@ -3,6 +3,8 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
@@ -84,27 +86,51 @@ public final class SubstrateJob {
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
 
-        return new Pipeline(ingest, windows, fleet);
+        PolicyStage.Output policies = null;
+        if (stages.policies() != null) {
+            PolicyStage.Settings policySettings =
+                    stoppingOffsets == null ? stages.policies() : stages.policies().bounded();
+            policies =
+                    new PolicyStage(policySettings)
+                            .addTo(
+                                    new PolicyStage.Inputs(
+                                            ingest.auditEvents(),
+                                            ingest.gpuSamples(),
+                                            // MERGE HOOK (scheduling): scheduling.decisions()
+                                            null,
+                                            null));
+        }
+
+        return new Pipeline(ingest, windows, fleet, policies);
     }
 
-    /** What every stage of the job produced, for a caller that adds more. */
+    /**
+     * What every stage of the job produced, for a caller that adds more.
+     *
+     * @param policies null when {@code policies.enabled} is false
+     */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
-            FleetHealthStage.Output fleet) {}
+            FleetHealthStage.Output fleet,
+            @Nullable PolicyStage.Output policies) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
     private record Stages(
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
-            FleetHealthStage.Settings fleet) {
+            FleetHealthStage.Settings fleet,
+            @Nullable PolicyStage.Settings policies) {
 
         static Stages of(Configuration config) {
             StageContext context = StageContext.from(config);
             return new Stages(
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
-                    FleetHealthStage.Settings.from(config, context));
+                    FleetHealthStage.Settings.from(config, context),
+                    config.get(PolicyOptions.ENABLED)
+                            ? PolicyStage.Settings.from(config, context)
+                            : null);
         }
 
         /** The topics the stages write, in pipeline order. */
@@ -113,6 +139,9 @@ public final class SubstrateJob {
             topics.addAll(ingest.topics());
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
+            if (policies != null) {
+                topics.addAll(policies.topics());
+            }
             return topics;
         }
     }
@@ -127,7 +156,11 @@ public final class SubstrateJob {
         for (EventType type : EventType.inputs()) {
             topics.add(type.topic());
         }
-        topics.addAll(Stages.of(config).outputs());
+        Stages stages = Stages.of(config);
+        if (stages.policies() != null) {
+            topics.addAll(stages.policies().readTopics());
+        }
+        topics.addAll(stages.outputs());
         return topics;
     }
 

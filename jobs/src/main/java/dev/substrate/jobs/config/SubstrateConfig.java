@@ -1,5 +1,6 @@
 package dev.substrate.jobs.config;
 
+import dev.substrate.jobs.policies.PolicyOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import java.util.ArrayList;
@@ -31,7 +32,8 @@ public final class SubstrateConfig {
                     SubstrateOptions.class,
                     EventTimeOptions.class,
                     TelemetryWindowsOptions.class,
-                    FleetHealthOptions.class);
+                    FleetHealthOptions.class,
+                    PolicyOptions.class);
 
     private SubstrateConfig() {}
 
