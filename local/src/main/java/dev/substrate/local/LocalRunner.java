@@ -4,6 +4,8 @@ import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
@@ -128,6 +130,7 @@ public final class LocalRunner {
             LakeProgress lakeProgress = new LakeProgress(catalog);
             Map<String, Long> rowsBefore = lakeProgress.rowsPerTable();
             long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
+            long violationsBefore = lakeProgress.snapshotId(PolicyStage.VIOLATIONS_TABLE);
             InputOffsets offsets =
                     new InputOffsets(
                             services.bootstrapServers(),
@@ -137,6 +140,11 @@ public final class LocalRunner {
                     settings.samples()
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
+            if (settings.samples() && config.get(PolicyOptions.ENABLED)) {
+                ModelRegistrySeeder.approveSampleModels(
+                        services.bootstrapServers(),
+                        config.get(PolicyOptions.MODEL_REGISTRY_TOPIC));
+            }
             try {
                 out.printf("Flink web UI:     %s%n", flink.webUi());
                 StreamExecutionEnvironment env =
@@ -211,7 +219,8 @@ public final class LocalRunner {
                         producer == null ? null : producer.report(),
                         audit,
                         dataDir,
-                        Duration.ofNanos(System.nanoTime() - started));
+                        Duration.ofNanos(System.nanoTime() - started),
+                        violationsBefore);
             } finally {
                 if (producer != null) {
                     producer.close();
