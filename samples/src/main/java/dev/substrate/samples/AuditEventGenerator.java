@@ -173,8 +173,8 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     private AuditEvent.Builder ordinary() {
         boolean service = random.chance(0.3);
         Principal principal = random.pick(service ? services : people);
-        while (!service && locked(principal)) {
-            principal = random.pick(people);
+        if (!service) {
+            principal = unlocked(principal);
         }
         AuditAction action = random.weighted(ACTIONS, ACTION_WEIGHTS);
         if (service && (action == AuditAction.LOGIN || action == AuditAction.ROLE_CHANGE)) {
@@ -258,6 +258,18 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
         return event.setAuthMethod(authMethod);
     }
 
+    /**
+     * {@code person}, or another person when their account is locked after a failed brute force: a
+     * locked account makes no events, so nothing of theirs completes the failed attempts.
+     */
+    private Principal unlocked(Principal person) {
+        Principal p = person;
+        while (locked(p)) {
+            p = random.pick(people);
+        }
+        return p;
+    }
+
     /** Whether a person's account is locked after a failed brute force (no events of theirs). */
     private boolean locked(Principal person) {
         Instant until = lockedUntil.get(person.name());
@@ -265,7 +277,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void bruteForce() {
-        Principal target = random.pick(people);
+        Principal target = unlocked(random.pick(people));
         String attacker = outsideAddress();
         int attempts = random.between(5, 9);
         for (int i = 0; i < attempts; i++) {
@@ -293,7 +305,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void escalation() {
-        Principal principal = random.pick(people);
+        Principal principal = unlocked(random.pick(people));
         scenario.add(
                 draft(principal.name(), AuditAction.ROLE_CHANGE, principal.homeAddress())
                         .setResource(EXPORTER_ROLE)
@@ -314,7 +326,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void unencryptedRead() {
-        Principal principal = random.pick(people);
+        Principal principal = unlocked(random.pick(people));
         Dataset restricted = random.chance(0.5) ? DATASETS.get(5) : DATASETS.get(6);
         scenario.add(
                 draft(principal.name(), AuditAction.DATA_READ, principal.homeAddress())
@@ -326,7 +338,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void exfiltration() {
-        Principal principal = random.pick(people);
+        Principal principal = unlocked(random.pick(people));
         Dataset pii = random.chance(0.6) ? DATASETS.get(3) : DATASETS.get(4);
         scenario.add(
                 draft(principal.name(), AuditAction.DATA_READ, principal.homeAddress())
@@ -341,7 +353,8 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void unapprovedModel() {
-        Principal principal = random.pick(random.chance(0.5) ? people : services);
+        Principal principal =
+                random.chance(0.5) ? unlocked(random.pick(people)) : random.pick(services);
         SampleVocabulary.ModelSpec model = random.pick(SampleVocabulary.MODELS);
         scenario.add(
                 invocation(principal, model.name(), model.versions().get(0) + UNAPPROVED_SUFFIX));

@@ -37,7 +37,7 @@ public class ModelRegistryDeserializer implements KafkaRecordDeserializationSche
     }
 
     /** The change a registry record stands for, or null when it is malformed. */
-    static ModelApproval parse(byte[] key, byte[] value, long timestamp) {
+    public static ModelApproval parse(byte[] key, byte[] value, long timestamp) {
         if (key == null) {
             return null;
         }

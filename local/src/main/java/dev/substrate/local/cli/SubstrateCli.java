@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /**
  * The {@code substrate} command line: {@code substrate local} runs everything on this machine;
  * {@code substrate collect} publishes real GPU telemetry to Kafka; {@code substrate dead-letters
- * replay} re-produces dead letters once their cause is fixed.
+ * replay} re-produces dead letters once their cause is fixed; {@code substrate policies backtest}
+ * tries a policy file on the lake's history.
  */
 @Command(
         name = "substrate",
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             ServicesCommand.class,
             DeadLettersCommand.class,
+            PoliciesCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })
