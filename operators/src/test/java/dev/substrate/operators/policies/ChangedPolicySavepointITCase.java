@@ -154,16 +154,7 @@ class ChangedPolicySavepointITCase {
     }
 
     private static PolicySignal audit(String principal, String action, String outcome, long at) {
-        PolicySignal s = new PolicySignal();
-        s.source = PolicySignal.Source.AUDIT;
-        s.eventId = principal + "-" + action + "-" + at;
-        s.timestamp = at;
-        s.principal = principal;
-        s.action = action;
-        s.outcome = outcome;
-        s.resource = "console";
-        s.classification = "INTERNAL";
-        s.encrypted = true;
-        return s;
+        return PolicyScenarios.audit(
+                principal + "-" + action + "-" + at, principal, action, outcome, at);
     }
 }

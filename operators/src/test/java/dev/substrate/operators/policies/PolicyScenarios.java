@@ -54,7 +54,7 @@ final class PolicyScenarios {
                     for (int i = 0; i < denied; i++) {
                         events.add(audit(key, "LOGIN", "DENIED", t + i * 1_000L));
                     }
-                    long success = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long success = closing(c, t, within);
                     events.add(audit(key, "LOGIN", "ALLOWED", success));
                     add(policy, c, key, events);
                 }
@@ -66,7 +66,7 @@ final class PolicyScenarios {
                     PolicySignal read = audit(key, "DATA_READ", "ALLOWED", t);
                     read.classification = c == Case.SHORT ? "INTERNAL" : "PII";
                     read.resource = "dataset/customers-eu";
-                    long at = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long at = closing(c, t, within);
                     PolicySignal export = audit(key, "DATA_EXPORT", "ALLOWED", at);
                     export.classification = "PII";
                     export.resource = "dataset/customers-eu";
@@ -112,7 +112,7 @@ final class PolicyScenarios {
                     if (c == Case.SHORT) {
                         grant.outcome = "DENIED";
                     }
-                    long at = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long at = closing(c, t, within);
                     PolicySignal act = audit(key, admin, "ALLOWED", at);
                     act.resource = "policy/pii-export";
                     add(policy, c, key, List.of(grant, act));
@@ -129,7 +129,7 @@ final class PolicyScenarios {
                         events.add(decision(key, "QUEUE", true, t + i * 1_000L));
                     }
                     events.add(decision(key, "ASSIGN", false, t + 500));
-                    long at = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long at = closing(c, t, within);
                     events.add(decision(key, "REJECT", true, at));
                     add(policy, c, key, events);
                 }
@@ -152,12 +152,7 @@ final class PolicyScenarios {
                     int spikes = c == Case.SHORT ? k - 1 : k;
                     for (int i = 0; i < spikes; i++) {
                         boolean last = i == spikes - 1;
-                        long at =
-                                last
-                                        ? (c == Case.TOO_LATE
-                                                ? t + within + 1_000
-                                                : t + within - 1_000)
-                                        : t + i * 1_000L;
+                        long at = last ? closing(c, t, within) : t + i * 1_000L;
                         PolicySignal spike = invoke(key, "llama-3.1-70b", "3.1.2", at);
                         spike.tokens = (long) (1_000 * multiple * 1.5);
                         events.add(spike);
@@ -177,7 +172,7 @@ final class PolicyScenarios {
                         boolean cool = c == Case.SHORT && i == n - 2;
                         events.add(reading(key, cool ? hot - 10 : hot + 2, 0, t + i * 1_000L));
                     }
-                    long at = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long at = closing(c, t, within);
                     events.add(reading(key, hot - 20, 0, at - 500));
                     events.add(reading(key, hot - 20, 43, at));
                     add(policy, c, key, events);
@@ -190,7 +185,7 @@ final class PolicyScenarios {
                     String node = key(id, c);
                     PolicySignal fault = reading("gpu-" + node, 60, c == Case.SHORT ? 13 : xid, t);
                     fault.node = node;
-                    long at = c == Case.TOO_LATE ? t + within + 1_000 : t + within - 1_000;
+                    long at = closing(c, t, within);
                     PolicySignal placed = decision("tenant-" + node, "ASSIGN", false, at);
                     placed.node = node;
                     add(policy, c, node, List.of(fault, placed));
@@ -218,12 +213,7 @@ final class PolicyScenarios {
                     List<PolicySignal> events = new ArrayList<>();
                     for (int i = 0; i < count; i++) {
                         boolean last = i == count - 1;
-                        long at =
-                                last
-                                        ? (c == Case.TOO_LATE
-                                                ? t + within + 1_000
-                                                : t + within - 1_000)
-                                        : t + i * 1_000L;
+                        long at = last ? closing(c, t, within) : t + i * 1_000L;
                         PolicySignal export = audit(key, "DATA_EXPORT", "ALLOWED", at);
                         export.authMethod = service;
                         export.destination = "s3://substrate-lake/nightly";
@@ -256,14 +246,25 @@ final class PolicyScenarios {
         }
     }
 
+    /** When the event that completes a case comes: a second inside the window, or one past it. */
+    private static long closing(Case c, long start, long within) {
+        return c == Case.TOO_LATE ? start + within + 1_000 : start + within - 1_000;
+    }
+
     private static String key(String policyId, Case c) {
         return policyId + "-" + c.name().toLowerCase();
     }
 
     private PolicySignal audit(String principal, String action, String outcome, long at) {
+        return audit("e" + serial++, principal, action, outcome, at);
+    }
+
+    /** An allowed-or-denied audit signal of an ordinary, encrypted, internal kind. */
+    static PolicySignal audit(
+            String eventId, String principal, String action, String outcome, long at) {
         PolicySignal s = new PolicySignal();
         s.source = PolicySignal.Source.AUDIT;
-        s.eventId = "e" + serial++;
+        s.eventId = eventId;
         s.timestamp = at;
         s.principal = principal;
         s.action = action;
