@@ -161,7 +161,19 @@ public final class PolicyPatterns {
             case UNENCRYPTED_TRANSFER -> PolicyPatterns::unencrypted;
             case UNAPPROVED_MODEL -> s -> s.isAudit("MODEL_INVOKE") && key.of(s) != null;
             case TOKEN_SPIKE, DATA_RESIDENCY -> s -> s.isAudit("MODEL_INVOKE") && key.of(s) != null;
-            default -> s -> s.source == PolicySignal.Source.AUDIT && key.of(s) != null;
+            case CREDENTIAL_STUFFING ->
+                    s -> (s.isAudit("LOGIN") || s.isAudit("MODEL_INVOKE")) && key.of(s) != null;
+            case DATA_EXFILTRATION ->
+                    s -> (s.isAudit("DATA_READ") || s.isAudit("DATA_EXPORT")) && key.of(s) != null;
+            case AFTER_HOURS_BULK_EXPORT -> s -> s.isAudit("DATA_EXPORT") && key.of(s) != null;
+            case PRIVILEGE_ESCALATION -> {
+                Set<String> steps = new HashSet<>(policy.thresholds().list("admin_actions"));
+                steps.add("ROLE_CHANGE");
+                yield s ->
+                        s.source == PolicySignal.Source.AUDIT
+                                && steps.contains(s.action)
+                                && key.of(s) != null;
+            }
         };
     }
 
