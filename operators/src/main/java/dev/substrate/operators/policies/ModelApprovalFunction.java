@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Marks each model invocation approved or not by the approved-model registry, a broadcast stream of
  * {@link ModelApproval}s: approving or revoking a version takes effect without a restart. The
- * registry keeps every version's history, so an invocation is judged as of its own event time: a
- * revocation read late does not turn earlier invocations into violations, and invocations read late
- * after a revocation are violations.
+ * registry keeps every version's history, so an invocation is judged as of its own event time by
+ * the changes that have arrived: an invocation from before a revocation, judged after it arrived,
+ * is not a violation. A change that arrives after an invocation was judged does not judge it again
+ * (a revocation published with a time in the past applies to invocations judged from then on).
  *
  * <p>Until the first registry record arrives (a fresh start reads the compacted topic from its
  * beginning), invocations wait, up to {@code maxWaiting}; judging them on an empty registry would

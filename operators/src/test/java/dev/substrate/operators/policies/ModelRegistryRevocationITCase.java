@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -17,15 +19,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The approved-model registry as a broadcast stream: a version approved, then revoked mid-stream.
- * Invocations after the revocation in event time are violations, those before it are not, whatever
- * order the registry and the invocations meet in; a version never approved is a violation.
+ * The approved-model registry as a broadcast stream: a version approved, then revoked mid-stream
+ * (in event time). Invocations after the revocation in event time are violations, those before it
+ * are not, though all are judged after the revocation arrived; a version never approved is a
+ * violation. (The registry is read before the invocations here: a change that arrives after an
+ * invocation was judged does not judge it again.)
  */
 class ModelRegistryRevocationITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
+    private static final CountDownLatch REGISTRY_READ = new CountDownLatch(2);
+
     private static final Instant T0 = Instant.parse("2026-11-03T12:00:00Z");
+
+    /** Lets the invocations go once the registry source has emitted both changes. */
+    private static PolicySignal afterTheRegistry(PolicySignal signal) throws InterruptedException {
+        REGISTRY_READ.await(60, TimeUnit.SECONDS);
+        return signal;
+    }
 
     @Test
     void invocationsAfterTheRevocationAreViolationsAndBeforeItNot() throws Exception {
@@ -65,11 +77,21 @@ class ModelRegistryRevocationITCase {
         StreamExecutionEnvironment env = PolicyDetectorITCase.environment();
         DataStream<PolicySignal> input =
                 env.fromData(invocations, TypeInformation.of(PolicySignal.class))
+                        .map(ModelRegistryRevocationITCase::afterTheRegistry)
+                        .returns(TypeInformation.of(PolicySignal.class))
+                        .setParallelism(1)
                         .assignTimestampsAndWatermarks(
                                 PolicyDetectorITCase.everyEvent(Duration.ofSeconds(5)));
         DataStream<ModelApproval> changes =
                 env.fromData(registry, TypeInformation.of(ModelApproval.class))
-                        .assignTimestampsAndWatermarks(ModelApprovalFunction.registryWatermarks());
+                        .assignTimestampsAndWatermarks(ModelApprovalFunction.registryWatermarks())
+                        .map(
+                                change -> {
+                                    REGISTRY_READ.countDown();
+                                    return change;
+                                })
+                        .returns(TypeInformation.of(ModelApproval.class))
+                        .setParallelism(1);
         DataStream<PolicyViolation> violations =
                 PolicyDetector.builder()
                         .policies(List.of(policy))
