@@ -3,6 +3,8 @@ package dev.substrate.jobs;
 import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
@@ -11,6 +13,7 @@ import dev.substrate.jobs.vectors.DeadLetterDocuments;
 import dev.substrate.jobs.vectors.EnterpriseEventDocuments;
 import dev.substrate.jobs.vectors.GpuAnomalyDocuments;
 import dev.substrate.jobs.vectors.NodeHealthDocuments;
+import dev.substrate.jobs.vectors.PolicyViolationDocuments;
 import dev.substrate.jobs.vectors.SchedulingDecisionDocuments;
 import dev.substrate.jobs.vectors.VectorDocumentsStage;
 import dev.substrate.schemas.EventType;
@@ -99,30 +102,48 @@ public final class SubstrateJob {
                                 fleet.capacity(),
                                 ingest.gpuSamples());
 
-        // A kind of document is a mapper and a line here.
-        VectorDocumentsStage.Output vectors =
-                new VectorDocumentsStage(stages.vectors())
-                        .addTo(
-                                VectorDocumentsStage.documents()
-                                        .from(fleet.nodeHealth(), new NodeHealthDocuments())
-                                        .from(fleet.anomalies(), new GpuAnomalyDocuments())
-                                        .from(
-                                                ingest.enterpriseEvents(),
-                                                new EnterpriseEventDocuments())
-                                        .from(ingest.deadLetters(), new DeadLetterDocuments())
-                                        .from(
-                                                scheduling.decisions(),
-                                                new SchedulingDecisionDocuments()));
+        PolicyStage.Output policies = null;
+        if (stages.policies() != null) {
+            PolicyStage.Settings policySettings =
+                    stoppingOffsets == null ? stages.policies() : stages.policies().bounded();
+            policies =
+                    new PolicyStage(policySettings)
+                            .addTo(
+                                    new PolicyStage.Inputs(
+                                            ingest.auditEvents(),
+                                            ingest.gpuSamples(),
+                                            scheduling.decisions(),
+                                            null));
+        }
 
-        return new Pipeline(ingest, windows, fleet, scheduling, vectors);
+        // A kind of document is a mapper and a line here.
+        VectorDocumentsStage.Documents documents =
+                VectorDocumentsStage.documents()
+                        .from(fleet.nodeHealth(), new NodeHealthDocuments())
+                        .from(fleet.anomalies(), new GpuAnomalyDocuments())
+                        .from(ingest.enterpriseEvents(), new EnterpriseEventDocuments())
+                        .from(ingest.deadLetters(), new DeadLetterDocuments())
+                        .from(scheduling.decisions(), new SchedulingDecisionDocuments());
+        if (policies != null) {
+            documents.from(policies.violations(), new PolicyViolationDocuments());
+        }
+        VectorDocumentsStage.Output vectors =
+                new VectorDocumentsStage(stages.vectors()).addTo(documents);
+
+        return new Pipeline(ingest, windows, fleet, scheduling, policies, vectors);
     }
 
-    /** What every stage of the job produced, for a caller that adds more. */
+    /**
+     * What every stage of the job produced, for a caller that adds more.
+     *
+     * @param policies null when {@code policies.enabled} is false
+     */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
             FleetHealthStage.Output fleet,
             SchedulingStage.Output scheduling,
+            @Nullable PolicyStage.Output policies,
             VectorDocumentsStage.Output vectors) {}
 
     /** Every stage's settings for one configuration: where {@link #topics} are derived from. */
@@ -131,6 +152,7 @@ public final class SubstrateJob {
             TelemetryWindowsStage.Settings windows,
             FleetHealthStage.Settings fleet,
             SchedulingStage.Settings scheduling,
+            @Nullable PolicyStage.Settings policies,
             VectorDocumentsStage.Settings vectors) {
 
         static Stages of(Configuration config) {
@@ -140,6 +162,9 @@ public final class SubstrateJob {
                     TelemetryWindowsStage.Settings.from(config, context),
                     FleetHealthStage.Settings.from(config, context),
                     SchedulingStage.Settings.from(config, context),
+                    config.get(PolicyOptions.ENABLED)
+                            ? PolicyStage.Settings.from(config, context)
+                            : null,
                     VectorDocumentsStage.Settings.from(config, context));
         }
 
@@ -150,6 +175,9 @@ public final class SubstrateJob {
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
             topics.addAll(scheduling.topics());
+            if (policies != null) {
+                topics.addAll(policies.topics());
+            }
             topics.addAll(vectors.topics());
             return topics;
         }
@@ -165,7 +193,11 @@ public final class SubstrateJob {
         for (EventType type : EventType.inputs()) {
             topics.add(type.topic());
         }
-        topics.addAll(Stages.of(config).outputs());
+        Stages stages = Stages.of(config);
+        if (stages.policies() != null) {
+            topics.addAll(stages.policies().readTopics());
+        }
+        topics.addAll(stages.outputs());
         return topics;
     }
 

@@ -9,6 +9,8 @@ import dev.substrate.jobs.ingest.GovernanceSettings;
 import dev.substrate.jobs.ingest.RuleQualityStep;
 import dev.substrate.jobs.lake.LakeMaintenanceJob;
 import dev.substrate.jobs.lake.LakeMaintenanceOptions;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.pii.PiiMode;
 import dev.substrate.samples.H100TraceReplay;
@@ -155,6 +157,7 @@ public final class LocalRunner {
             long qualityBefore = lakeProgress.snapshotId(RuleQualityStep.QUALITY_REPORT.name());
             // The summary reads what this run added from here: maintenance must keep it.
             lakeProgress.tagRunStart(RuleQualityStep.QUALITY_REPORT.name(), qualityBefore);
+            long violationsBefore = lakeProgress.snapshotId(PolicyStage.VIOLATIONS_TABLE);
             InputOffsets offsets =
                     new InputOffsets(
                             services.bootstrapServers(),
@@ -164,6 +167,11 @@ public final class LocalRunner {
                     settings.samples()
                             ? startProducer(services, registry, dataDir, trace, traceSpan, resume)
                             : null;
+            if (settings.samples() && config.get(PolicyOptions.ENABLED)) {
+                ModelRegistrySeeder.approveSampleModels(
+                        services.bootstrapServers(),
+                        config.get(PolicyOptions.MODEL_REGISTRY_TOPIC));
+            }
             GpuCollector collector = startCollector(services);
             LocalDashboard dashboard = null;
             try (LocalSearch search =
@@ -269,7 +277,8 @@ public final class LocalRunner {
                         producer == null ? null : producer.report(),
                         audit,
                         dataDir,
-                        Duration.ofNanos(System.nanoTime() - started));
+                        Duration.ofNanos(System.nanoTime() - started),
+                        violationsBefore);
             } finally {
                 if (dashboard != null) {
                     dashboard.close();

@@ -1,6 +1,7 @@
 package dev.substrate.local;
 
 import dev.substrate.jobs.ingest.RuleQualityStep;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.samples.ProducerReport;
 import dev.substrate.schemas.EventType;
 import dev.substrate.sinks.lake.LakeReader;
@@ -29,6 +30,7 @@ import org.apache.iceberg.data.Record;
  * @param produced what this run's sample producer sent, or null when it produced nothing
  * @param audit every record of the input topics, from the first offset, found in the lake
  * @param decisions the scheduler's decisions, all runs
+ * @param violationsPerPolicy this run's {@code policy_violations} per policy, most first
  */
 public record RunSummary(
         Map<String, Long> rowsPerTable,
@@ -40,7 +42,15 @@ public record RunSummary(
         AuditReport audit,
         Path dataDir,
         Duration wallTime,
-        DecisionsSummary decisions) {
+        DecisionsSummary decisions,
+        List<PolicyViolations> violationsPerPolicy) {
+
+    /**
+     * The violations one policy reported this run: incidents (revision 1 rows), the repeats its
+     * cool-down suppressed, and the narrative of its first incident in event time.
+     */
+    public record PolicyViolations(
+            String policyId, String severity, long incidents, long suppressed, String example) {}
 
     /** How the records of one source fared against one rule, summed over report windows. */
     public record RuleQuality(
@@ -74,7 +84,8 @@ public record RunSummary(
             @Nullable ProducerReport produced,
             AuditReport audit,
             Path dataDir,
-            Duration wallTime) {
+            Duration wallTime,
+            long violationsSnapshotBefore) {
         LakeProgress lake = new LakeProgress(catalog);
         Map<String, Long> rows = lake.rowsPerTable();
         Map<String, Long> added = new TreeMap<>();
@@ -102,7 +113,67 @@ public record RunSummary(
                 audit,
                 dataDir,
                 wallTime,
-                DecisionsSummary.read(catalog));
+                DecisionsSummary.read(catalog),
+                violationsPerPolicy(
+                        lake.rowsAddedAfter(
+                                PolicyStage.VIOLATIONS_TABLE, violationsSnapshotBefore)));
+    }
+
+    /**
+     * Sums {@code policy_violations} rows per policy: incidents, suppressed repeats, an example.
+     */
+    static List<PolicyViolations> violationsPerPolicy(List<Record> rows) {
+        Map<String, long[]> counts = new TreeMap<>();
+        Map<String, String> severity = new TreeMap<>();
+        Map<String, Record> first = new TreeMap<>();
+        for (Record row : rows) {
+            String policy = String.valueOf(row.getField("policy_id"));
+            long[] c = counts.computeIfAbsent(policy, p -> new long[2]);
+            severity.put(policy, String.valueOf(row.getField("severity")));
+            if (((Number) row.getField("revision")).intValue() == 1) {
+                c[0]++;
+                Record earliest = first.get(policy);
+                if (earliest == null
+                        || String.valueOf(row.getField("first_event_at"))
+                                        .compareTo(
+                                                String.valueOf(earliest.getField("first_event_at")))
+                                < 0) {
+                    first.put(policy, row);
+                }
+            } else {
+                c[1] += ((Number) row.getField("suppressed_count")).longValue();
+            }
+        }
+        List<PolicyViolations> out = new ArrayList<>();
+        counts.forEach(
+                (policy, c) ->
+                        out.add(
+                                new PolicyViolations(
+                                        policy,
+                                        severity.get(policy),
+                                        c[0],
+                                        c[1],
+                                        first.containsKey(policy)
+                                                ? String.valueOf(
+                                                        first.get(policy).getField("narrative"))
+                                                : "")));
+        out.sort(Comparator.comparing(PolicyViolations::incidents).reversed());
+        return List.copyOf(out);
+    }
+
+    private void printViolations(PrintStream out) {
+        out.println("Policy violations this run (policy_violations):");
+        if (violationsPerPolicy.isEmpty()) {
+            out.println("  none");
+            return;
+        }
+        out.printf("  %-32s %-8s %10s %11s%n", "policy", "severity", "incidents", "suppressed");
+        for (PolicyViolations p : violationsPerPolicy) {
+            out.printf(
+                    "  %-32s %-8s %,10d %,11d%n",
+                    p.policyId(), p.severity(), p.incidents(), p.suppressed());
+            out.println("      e.g. " + p.example());
+        }
     }
 
     /** Sums report rows (every window and revision) per source and rule. */
@@ -251,6 +322,8 @@ public record RunSummary(
                 (reason, count) -> out.printf("  %-60s %,10d%n", reason, count));
         out.println();
         printQuality(out);
+        out.println();
+        printViolations(out);
         out.println();
         long other = rowsAdded() - goodRowsAdded() - deadLettersAdded();
         out.printf(

@@ -8,9 +8,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,16 +20,30 @@ import java.util.Set;
  * invoking models, reading and exporting data, deploying models, changing roles and policies and
  * logging in, mostly allowed.
  *
- * <p>Now and then it plays a short scenario that a policy should catch, events back to back:
+ * <p>Now and then, at a known rate per event, it plays a short scenario that a policy of the
+ * shipped policy file should catch, events back to back, and remembers it ({@link #planted()}):
  *
  * <ul>
- *   <li>{@code BRUTE_FORCE}: several denied password logins for one person from one outside
- *       address, sometimes followed by an allowed login and an export of PII from there;
- *   <li>{@code ESCALATION}: a role change to {@code role/data-exporter}, then exports of PII;
- *   <li>{@code UNENCRYPTED}: a read of restricted data without encryption in transit.
+ *   <li>brute force (0.4 %): five to nine denied password logins for one person from one outside
+ *       address, in 40 % of them followed by an allowed login (credential-stuffing) and an export
+ *       of PII from there;
+ *   <li>escalation (0.3 %): a role change to {@code role/data-exporter}, a change of the PII export
+ *       policy (privilege-escalation), then exports of PII;
+ *   <li>unencrypted (0.2 %): a read of restricted data without encryption in transit;
+ *   <li>exfiltration (0.2 %): a read of PII, then an export to an outside destination;
+ *   <li>unapproved model (0.2 %): an invocation of a model version no one approved ({@link
+ *       #UNAPPROVED_SUFFIX});
+ *   <li>token spike (0.15 %): three invocations with forty times a principal's usual tokens, once
+ *       it has made at least {@value #BASELINE_INVOCATIONS} invocations (denial-of-wallet);
+ *   <li>residency (0.2 %): {@value #RESIDENT_MODEL} invoked from {@value #FOREIGN_REGION};
+ *   <li>after-hours export (0.2 %, only between 21:00 and 06:00 UTC): a service account exports six
+ *       times within a minute.
  * </ul>
  *
- * Events come in event-time order, one per {@code meanSpacing} on average.
+ * Ordinary events never form an incident: sensitive data always travels encrypted, exports go to
+ * internal destinations and only people export, administrative actions are made by service accounts
+ * (who never change roles), model invocations use 400 to 1,600 tokens and name no region. Events
+ * come in event-time order, one per {@code meanSpacing} on average.
  */
 public final class AuditEventGenerator implements Iterator<AuditEvent> {
 
@@ -36,6 +52,26 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
 
     /** The role whose grant starts an escalation scenario. */
     public static final String EXPORTER_ROLE = "role/data-exporter";
+
+    /** The suffix of model versions no one approved (the unapproved-model scenario). */
+    public static final String UNAPPROVED_SUFFIX = "-unreviewed";
+
+    /** The model the residency scenario invokes from abroad, and where from. */
+    public static final String RESIDENT_MODEL = "fraud-gbdt-embedder";
+
+    public static final String FOREIGN_REGION = "sa-east-1";
+
+    /** Invocations a principal makes before a token spike is planted on it. */
+    public static final int BASELINE_INVOCATIONS = 40;
+
+    /** Where ordinary exports go: inside the company (the policy file's internal destinations). */
+    public static final String INTERNAL_EXPORTS = "s3://substrate-exports/";
+
+    /**
+     * An incident a scenario planted: the policy of the shipped policy file that should report it
+     * and the principal it concerns (before PII tokenization).
+     */
+    public record PlantedIncident(String policyId, String principal, Instant at) {}
 
     private record Dataset(String resource, DataClassification classification) {}
 
@@ -77,6 +113,9 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     private final List<Principal> people;
     private final List<Principal> services;
     private final ArrayDeque<AuditEvent.Builder> scenario = new ArrayDeque<>();
+    private final List<PlantedIncident> planted = new ArrayList<>();
+    private final Map<String, Integer> invocations = new HashMap<>();
+    private final Map<String, Instant> lockedUntil = new HashMap<>();
     private long emitted;
 
     public AuditEventGenerator(long seed, Instant start, Duration meanSpacing) {
@@ -103,9 +142,22 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                 escalation();
             } else if (draw < 0.009) {
                 unencryptedRead();
+            } else if (draw < 0.011) {
+                exfiltration();
+            } else if (draw < 0.013) {
+                unapprovedModel();
+            } else if (draw < 0.0145) {
+                tokenSpike();
+            } else if (draw < 0.0165) {
+                residency();
+            } else if (draw < 0.0185) {
+                afterHoursExport();
             }
         }
         AuditEvent.Builder event = scenario.isEmpty() ? ordinary() : scenario.poll();
+        if (event.getAction() == AuditAction.MODEL_INVOKE) {
+            invocations.merge(event.getPrincipal(), 1, Integer::sum);
+        }
         return event.setEventId(
                         SampleRandom.uuid(
                                 "audit-event", Long.toString(seed), Long.toString(emitted++)))
@@ -113,12 +165,30 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                 .build();
     }
 
+    /** The incidents planted so far, in the order their events are emitted. */
+    public List<PlantedIncident> planted() {
+        return List.copyOf(planted);
+    }
+
     private AuditEvent.Builder ordinary() {
         boolean service = random.chance(0.3);
         Principal principal = random.pick(service ? services : people);
+        if (!service) {
+            principal = unlocked(principal);
+        }
         AuditAction action = random.weighted(ACTIONS, ACTION_WEIGHTS);
         if (service && (action == AuditAction.LOGIN || action == AuditAction.ROLE_CHANGE)) {
             action = AuditAction.MODEL_INVOKE;
+        }
+        if (service && action == AuditAction.DATA_EXPORT) {
+            action = AuditAction.DATA_READ;
+        }
+        if (!service
+                && (action == AuditAction.MODEL_DEPLOY || action == AuditAction.POLICY_CHANGE)) {
+            // Deploys and policy changes go through pipelines: people who change roles never
+            // make them, so no ordinary sequence looks like an escalation.
+            service = true;
+            principal = random.pick(services);
         }
         String address = random.chance(0.05) ? outsideAddress() : principal.homeAddress();
         AuditEvent.Builder event =
@@ -131,6 +201,9 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                 event.setResource("model/" + model.name())
                         .setDataClassification(DataClassification.INTERNAL)
                         .setModelVersion(random.pick(model.versions()));
+                if (action == AuditAction.MODEL_INVOKE) {
+                    event.setTokens((long) random.between(400, 1600));
+                }
                 authMethod =
                         service
                                 ? (random.chance(0.6) ? "mtls" : "api_key")
@@ -146,6 +219,12 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                                 || dataset.classification() == DataClassification.RESTRICTED;
                 if (action == AuditAction.DATA_EXPORT && sensitive && random.chance(0.3)) {
                     event.setOutcome(AuditOutcome.DENIED);
+                }
+                if (action == AuditAction.DATA_EXPORT) {
+                    event.setDestination(INTERNAL_EXPORTS + dataset.resource());
+                }
+                if (sensitive) {
+                    event.setEncryptedInTransit(true);
                 }
             }
             case LOGIN -> {
@@ -179,8 +258,26 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
         return event.setAuthMethod(authMethod);
     }
 
+    /**
+     * {@code person}, or another person when their account is locked after a failed brute force: a
+     * locked account makes no events, so nothing of theirs completes the failed attempts.
+     */
+    private Principal unlocked(Principal person) {
+        Principal p = person;
+        while (locked(p)) {
+            p = random.pick(people);
+        }
+        return p;
+    }
+
+    /** Whether a person's account is locked after a failed brute force (no events of theirs). */
+    private boolean locked(Principal person) {
+        Instant until = lockedUntil.get(person.name());
+        return until != null && clock.peek().isBefore(until);
+    }
+
     private void bruteForce() {
-        Principal target = random.pick(people);
+        Principal target = unlocked(random.pick(people));
         String attacker = outsideAddress();
         int attempts = random.between(5, 9);
         for (int i = 0; i < attempts; i++) {
@@ -193,6 +290,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                             .setOutcome(AuditOutcome.DENIED));
         }
         if (random.chance(0.4)) {
+            plant("credential-stuffing", target.name());
             scenario.add(
                     draft(target.name(), AuditAction.LOGIN, attacker)
                             .setResource(CONSOLE)
@@ -200,17 +298,27 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                             .setAuthMethod("password")
                             .setEncryptedInTransit(true));
             scenario.add(piiExport(target.name(), attacker, "password"));
+        } else {
+            // The account locks: no success of that person follows within the policy's window.
+            lockedUntil.put(target.name(), clock.peek().plus(Duration.ofMinutes(30)));
         }
     }
 
     private void escalation() {
-        Principal principal = random.pick(people);
+        Principal principal = unlocked(random.pick(people));
         scenario.add(
                 draft(principal.name(), AuditAction.ROLE_CHANGE, principal.homeAddress())
                         .setResource(EXPORTER_ROLE)
                         .setDataClassification(DataClassification.INTERNAL)
                         .setAuthMethod("mfa")
                         .setEncryptedInTransit(true));
+        scenario.add(
+                draft(principal.name(), AuditAction.POLICY_CHANGE, principal.homeAddress())
+                        .setResource("policy/pii-export")
+                        .setDataClassification(DataClassification.INTERNAL)
+                        .setAuthMethod("mfa")
+                        .setEncryptedInTransit(true));
+        plant("privilege-escalation", principal.name());
         int exports = random.between(1, 3);
         for (int i = 0; i < exports; i++) {
             scenario.add(piiExport(principal.name(), principal.homeAddress(), "oidc"));
@@ -218,7 +326,7 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
     }
 
     private void unencryptedRead() {
-        Principal principal = random.pick(people);
+        Principal principal = unlocked(random.pick(people));
         Dataset restricted = random.chance(0.5) ? DATASETS.get(5) : DATASETS.get(6);
         scenario.add(
                 draft(principal.name(), AuditAction.DATA_READ, principal.homeAddress())
@@ -226,6 +334,97 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                         .setDataClassification(restricted.classification())
                         .setAuthMethod("password")
                         .setEncryptedInTransit(false));
+        plant("unencrypted-sensitive-transfer", principal.name());
+    }
+
+    private void exfiltration() {
+        Principal principal = unlocked(random.pick(people));
+        Dataset pii = random.chance(0.6) ? DATASETS.get(3) : DATASETS.get(4);
+        scenario.add(
+                draft(principal.name(), AuditAction.DATA_READ, principal.homeAddress())
+                        .setResource(pii.resource())
+                        .setDataClassification(pii.classification())
+                        .setAuthMethod("oidc")
+                        .setEncryptedInTransit(true));
+        scenario.add(
+                piiExport(principal.name(), principal.homeAddress(), "oidc")
+                        .setDestination("https://files.partner-share.example/drop/" + emitted));
+        plant("data-exfiltration", principal.name());
+    }
+
+    private void unapprovedModel() {
+        Principal principal =
+                random.chance(0.5) ? unlocked(random.pick(people)) : random.pick(services);
+        SampleVocabulary.ModelSpec model = random.pick(SampleVocabulary.MODELS);
+        scenario.add(
+                invocation(principal, model.name(), model.versions().get(0) + UNAPPROVED_SUFFIX));
+        plant("unapproved-model", principal.name());
+    }
+
+    private void tokenSpike() {
+        List<Principal> ready = new ArrayList<>();
+        for (Principal p : services) {
+            if (invocations.getOrDefault(p.name(), 0) >= BASELINE_INVOCATIONS) {
+                ready.add(p);
+            }
+        }
+        if (ready.isEmpty()) {
+            return;
+        }
+        Principal principal = random.pick(ready);
+        SampleVocabulary.ModelSpec model = random.pick(SampleVocabulary.MODELS);
+        for (int i = 0; i < 3; i++) {
+            scenario.add(
+                    invocation(principal, model.name(), model.versions().get(0))
+                            .setTokens((long) random.between(40_000, 60_000)));
+        }
+        plant("denial-of-wallet", principal.name());
+    }
+
+    private void residency() {
+        Principal principal = random.pick(services);
+        SampleVocabulary.ModelSpec model =
+                SampleVocabulary.MODELS.stream()
+                        .filter(m -> m.name().equals(RESIDENT_MODEL))
+                        .findFirst()
+                        .orElseThrow();
+        scenario.add(
+                invocation(principal, model.name(), model.versions().get(0))
+                        .setRegion(FOREIGN_REGION));
+        plant("data-residency", principal.name());
+    }
+
+    private void afterHoursExport() {
+        int hour = clock.peek().atZone(java.time.ZoneOffset.UTC).getHour();
+        if (hour >= 6 && hour < 21) {
+            return;
+        }
+        Principal principal = random.pick(services);
+        for (int i = 0; i < 6; i++) {
+            Dataset dataset = random.weighted(DATASETS, DATASET_WEIGHTS);
+            scenario.add(
+                    draft(principal.name(), AuditAction.DATA_EXPORT, principal.homeAddress())
+                            .setResource(dataset.resource())
+                            .setDataClassification(dataset.classification())
+                            .setAuthMethod("mtls")
+                            .setEncryptedInTransit(true)
+                            .setDestination(INTERNAL_EXPORTS + "bulk/" + dataset.resource()));
+        }
+        plant("after-hours-bulk-export", principal.name());
+    }
+
+    private AuditEvent.Builder invocation(Principal principal, String model, String version) {
+        return draft(principal.name(), AuditAction.MODEL_INVOKE, principal.homeAddress())
+                .setResource("model/" + model)
+                .setDataClassification(DataClassification.INTERNAL)
+                .setModelVersion(version)
+                .setAuthMethod(principal.service() ? "mtls" : "oidc")
+                .setEncryptedInTransit(true)
+                .setTokens((long) random.between(400, 1600));
+    }
+
+    private void plant(String policyId, String principal) {
+        planted.add(new PlantedIncident(policyId, principal, clock.peek()));
     }
 
     private AuditEvent.Builder piiExport(String principal, String address, String authMethod) {
@@ -244,7 +443,10 @@ public final class AuditEventGenerator implements Iterator<AuditEvent> {
                 .setAction(action)
                 .setOutcome(AuditOutcome.ALLOWED)
                 .setSourceAddress(address)
-                .setModelVersion(null);
+                .setModelVersion(null)
+                .setDestination(null)
+                .setRegion(null)
+                .setTokens(null);
     }
 
     /** An address outside the company network (documentation ranges, RFC 5737). */

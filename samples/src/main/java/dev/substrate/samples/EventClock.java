@@ -26,6 +26,11 @@ final class EventClock {
         this.random = random;
     }
 
+    /** About the time of the next event (the start of its slot), without taking it. */
+    Instant peek() {
+        return Instant.ofEpochMilli(startMillis + (long) (ticks * spacingMillis));
+    }
+
     /** The time of the next event. */
     Instant next() {
         double slot = ticks++ * spacingMillis;

@@ -5,6 +5,7 @@ import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.NodeHealth;
+import dev.substrate.events.PolicyViolation;
 import dev.substrate.events.SchedulingDecision;
 
 /**
@@ -74,5 +75,13 @@ public final class RecordIds {
     /** A scheduling decision: its request and its place in the request's decisions. */
     public static String of(SchedulingDecision decision) {
         return decision.getDecisionId();
+    }
+
+    /**
+     * A policy violation: its incident and its revision (the revision that closes a cool-down with
+     * suppressed repeats is a record of its own).
+     */
+    public static String of(PolicyViolation violation) {
+        return violation.getViolationId() + "#r" + violation.getRevision();
     }
 }

@@ -1,6 +1,7 @@
 package dev.substrate.jobs.config;
 
 import dev.substrate.jobs.lake.LakeMaintenanceOptions;
+import dev.substrate.jobs.policies.PolicyOptions;
 import dev.substrate.jobs.scheduling.SchedulingOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
@@ -37,6 +38,7 @@ public final class SubstrateConfig {
                     FleetHealthOptions.class,
                     LakeMaintenanceOptions.class,
                     SchedulingOptions.class,
+                    PolicyOptions.class,
                     VectorOptions.class);
 
     private SubstrateConfig() {}

@@ -107,6 +107,13 @@ class SubstrateConfigTest {
                         "substrate.node-health",
                         "substrate.gpu-anomalies",
                         "substrate.cluster-capacity",
-                        "substrate.scheduling-decisions");
+                        "substrate.scheduling-decisions",
+                        "substrate.policy-violations");
+        // The model registry is read, not written: a topic of the job, not an output.
+        assertThat(dev.substrate.jobs.SubstrateJob.topics(config))
+                .contains("substrate.model-registry");
+        config.set(dev.substrate.jobs.policies.PolicyOptions.ENABLED, false);
+        assertThat(dev.substrate.jobs.SubstrateJob.topics(config))
+                .doesNotContain("substrate.model-registry", "substrate.policy-violations");
     }
 }

@@ -9,6 +9,8 @@ import dev.substrate.events.EnterpriseEvent;
 import dev.substrate.events.GpuAnomaly;
 import dev.substrate.events.NodeHealth;
 import dev.substrate.events.NodeStatus;
+import dev.substrate.events.PolicySeverity;
+import dev.substrate.events.PolicyViolation;
 import dev.substrate.events.SchedulingAction;
 import dev.substrate.events.SchedulingDecision;
 import dev.substrate.operators.pii.FreeTextTokenizer;
@@ -122,6 +124,45 @@ class DocumentMappersTest {
                 .contains("was rejected");
         assertThat(mapper.toDocument(decision.setAction(SchedulingAction.ASSIGN).build())).isNull();
         assertThat(mapper.toDocument(decision.setAction(SchedulingAction.QUEUE).build())).isNull();
+    }
+
+    @Test
+    void aViolationIsItsNarrativeWithPiiTokenizedAndItsPolicyAsMetadata() {
+        PolicyViolation violation =
+                PolicyViolation.newBuilder()
+                        .setViolationId("v-1")
+                        .setRevision(2)
+                        .setPolicyId("data-exfiltration")
+                        .setPolicyVersion(3)
+                        .setSeverity(PolicySeverity.HIGH)
+                        .setKey("svc-42")
+                        .setKeyKind("principal")
+                        .setFirstEventAt(T.minusSeconds(60))
+                        .setLastEventAt(T)
+                        .setEvidence(List.of("e-1", "e-2"))
+                        .setNarrative(
+                                "svc-42 read customer data, then sent it to mallory@example.com.")
+                        .setSuppressedCount(4)
+                        .setDetectedAt(T.plusSeconds(1))
+                        .setDetectionLatencyMs(1_000)
+                        .build();
+        PolicyViolationDocuments mapper = new PolicyViolationDocuments();
+        mapper.open(CONTEXT);
+
+        VectorDocument doc = mapper.toDocument(violation);
+
+        assertThat(doc.id())
+                .as("every revision upserts one document")
+                .isEqualTo("policy-violation:v-1");
+        assertThat(doc.text()).startsWith("svc-42 read customer data").doesNotContain("mallory");
+        assertThat(doc.time()).isEqualTo(T);
+        assertThat(doc.metadata())
+                .containsEntry("severity", "high")
+                .containsEntry("policy", "data-exfiltration")
+                .containsEntry("policy_version", "3")
+                .containsEntry("principal", "svc-42");
+        assertThat(doc.sourceTable()).isEqualTo("policy_violations");
+        assertThat(doc.sourceRow()).isEqualTo("violation_id = 'v-1'");
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.substrate.events.AuditEvent;
 import dev.substrate.events.EnterpriseEvent;
 import dev.substrate.jobs.SubstrateJob;
 import dev.substrate.jobs.ingest.GovernanceTestKit;
+import dev.substrate.jobs.policies.PolicyStage;
 import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
 import dev.substrate.samples.ProducerReport;
@@ -19,6 +20,7 @@ import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.schemas.wire.AvroWireDecoder;
 import dev.substrate.schemas.wire.DecodeResult;
 import dev.substrate.sinks.lake.LakeReader;
+import dev.substrate.sinks.lake.LakeTables;
 import dev.substrate.sinks.vector.DocumentTypeInfo;
 import dev.substrate.testkit.EmbeddedServicesExtension;
 import dev.substrate.testkit.MiniClusters;
@@ -53,6 +55,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -238,6 +241,12 @@ class VectorDocumentsITCase {
                                 + millis(row.getField("changed_at"))
                                 + ":"
                                 + status);
+            }
+        }
+        if (catalog.tableExists(
+                TableIdentifier.of(LakeTables.NAMESPACE, PolicyStage.VIOLATIONS_TABLE))) {
+            for (Record row : LakeReader.readAll(catalog, PolicyStage.VIOLATIONS_TABLE)) {
+                ids.add(PolicyViolationDocuments.KIND + ":" + row.getField("violation_id"));
             }
         }
         for (Record row : LakeReader.readAll(catalog, SchedulingStage.DECISIONS_TABLE)) {

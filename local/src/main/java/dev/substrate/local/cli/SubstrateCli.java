@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  * replay} re-produces dead letters once their cause is fixed; {@code substrate lake maintain}
  * maintains the lake's tables; {@code substrate search} searches the vector index the job writes;
  * {@code substrate why} explains a scheduling decision; {@code substrate replay} runs scheduling
- * history under another policy.
+ * history under another policy; {@code substrate policies backtest} tries a policy file on the
+ * lake's history.
  */
 @Command(
         name = "substrate",
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
             WhyCommand.class,
             ReplayCommand.class,
             DashboardCommand.class,
+            PoliciesCommand.class,
             CollectCommand.class,
             CommandLine.HelpCommand.class
         })
