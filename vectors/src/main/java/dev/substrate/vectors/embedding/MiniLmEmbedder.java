@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * last one closes.
  *
  * <p>Native libraries stay out of the home and temp directories: the tokenizer's (DJL) go to {@code
- * <workDir>/djl} ({@code DJL_CACHE_DIR}, unless the environment sets it), and the folder ONNX
- * Runtime extracts its library to in the temp directory is removed as soon as the library is
- * loaded.
+ * <workDir>/djl/loader-<uuid>} ({@code DJL_CACHE_DIR}, unless the environment sets it; one folder
+ * per class loader, since a JVM loads a library file into one class loader only, and a restarted or
+ * resumed job on a cluster gets a new one in the same TaskManager), and the folder ONNX Runtime
+ * extracts its library to in the temp directory is removed as soon as the library is loaded.
  *
  * <pre>{@code
  * try (Embedder embedder = MiniLmEmbedder.open(dataDir.resolve("vectors-work"))) {
@@ -48,6 +49,9 @@ public final class MiniLmEmbedder implements Embedder {
     public static final int DIMENSIONS = 384;
 
     private static final String ORT_TEMP_PREFIX = "onnxruntime-java";
+
+    /** Tells this class loader's copy of the native libraries apart from another job's. */
+    private static final String LOADER_ID = "loader-" + java.util.UUID.randomUUID();
 
     private static final Object LOCK = new Object();
     private static Shared shared;
@@ -145,10 +149,13 @@ public final class MiniLmEmbedder implements Embedder {
                 throw new UncheckedIOException(
                         "Cannot create the embedding work directory " + workDir, e);
             }
-            if (System.getenv("DJL_CACHE_DIR") == null
-                    && System.getProperty("DJL_CACHE_DIR") == null) {
+            if (System.getenv("DJL_CACHE_DIR") == null) {
+                // One folder per class loader: a JVM loads a native library from one path into
+                // one class loader only, and on a cluster every job attempt (a restart, a resume
+                // from a savepoint) gets a class loader of its own in the same TaskManager.
                 System.setProperty(
-                        "DJL_CACHE_DIR", workDir.resolve("djl").toAbsolutePath().toString());
+                        "DJL_CACHE_DIR",
+                        workDir.resolve("djl").resolve(LOADER_ID).toAbsolutePath().toString());
             }
             Set<Path> tempBefore = ortTempDirs();
             AtomicInteger threads = new AtomicInteger();
@@ -173,6 +180,10 @@ public final class MiniLmEmbedder implements Embedder {
                 Thread.currentThread().setContextClassLoader(previous);
             }
             removeNewOrtTempDirs(tempBefore);
+            if (System.getenv("DJL_CACHE_DIR") == null) {
+                // Loaded: the copy is not needed again, and restarts must not pile copies up.
+                removeTree(workDir.resolve("djl").resolve(LOADER_ID));
+            }
             String id = modelId();
             LOG.info(
                     "Loaded embedding model {} ({} dimensions) in {} ms",
@@ -221,13 +232,20 @@ public final class MiniLmEmbedder implements Embedder {
             if (before.contains(dir)) {
                 continue;
             }
-            try (Stream<Path> tree = Files.walk(dir)) {
-                for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            } catch (IOException e) {
-                LOG.debug("Cannot remove {}", dir, e);
+            removeTree(dir);
+        }
+    }
+
+    private static void removeTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> tree = Files.walk(dir)) {
+            for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
+        } catch (IOException e) {
+            LOG.debug("Cannot remove {}", dir, e);
         }
     }
 }
