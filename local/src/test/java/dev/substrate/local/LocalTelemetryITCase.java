@@ -103,7 +103,14 @@ class LocalTelemetryITCase {
         PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
         RunSummary summary =
                 new LocalRunner(
+                                // Parallelism 1: one GPU's readings reach the windows in order
+                                // only then. At 2 the ingest's shuffle by event id interleaves
+                                // them, and the time-weighted integrals (energy, throttle shares)
+                                // differ by 1-3% from run to run: a known defect, see README.
                                 settings.ports(0, 0, 0)
+                                        .parallelism(1)
+                                        .searchPort(0)
+                                        .dashboardPort(0)
                                         .checkpointInterval(Duration.ofMillis(500))
                                         .build(),
                                 out)
