@@ -48,6 +48,9 @@ public final class EmbeddingFunction extends RichAsyncFunction<VectorDocument, E
     public static final String METRIC_FAILED = "vectorDocumentsNotEmbedded";
     public static final String METRIC_BATCHES = "vectorEmbeddingBatches";
 
+    /** Batches a subtask holds at once: the one being embedded and those waiting for it. */
+    static final int QUEUED_BATCHES = 4;
+
     private final EmbedderConfig config;
     private final int batchSize;
     private final Duration maxDelay;
@@ -87,15 +90,19 @@ public final class EmbeddingFunction extends RichAsyncFunction<VectorDocument, E
             int batchSize,
             Duration maxDelay,
             String uid) {
-        // Past every attempt and backoff of the embedder, a document is given up on (a failure).
-        Duration timeout = config.worstCase().plus(maxDelay).plusSeconds(10);
+        // A document's clock starts when it joins the queue, behind at most QUEUED_BATCHES - 1
+        // batches that one thread embeds in turn. Past every attempt and backoff of the embedder
+        // for each of them, it is given up on (a failure). A timeout that ignored the queue filed
+        // documents as failures merely because a slow machine had a queue.
+        Duration perBatch = config.worstCase().plus(maxDelay);
+        Duration timeout = perBatch.multipliedBy(QUEUED_BATCHES).plusSeconds(10);
         return AsyncDataStream.orderedWait(
                         documents,
                         new EmbeddingFunction(config, batchSize, maxDelay, timeout),
                         timeout.toMillis(),
                         TimeUnit.MILLISECONDS,
-                        // Room for the batch being embedded and the next one filling up.
-                        batchSize * 4)
+                        // Room for the batch being embedded and the next ones filling up.
+                        batchSize * QUEUED_BATCHES)
                 .returns(DocumentTypeInfo.EMBEDDED)
                 .uid(uid)
                 .name("embed documents (" + config + ")");
