@@ -2,6 +2,8 @@ package dev.substrate.local;
 
 import dev.substrate.dashboard.Dashboard;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.scheduling.SchedulingOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import dev.substrate.jobs.vectors.VectorOptions;
@@ -65,6 +67,12 @@ final class LocalDashboard implements AutoCloseable {
                         .topic(
                                 Dashboard.Topics.DEAD_LETTERS,
                                 config.get(SubstrateOptions.DEAD_LETTER_TOPIC))
+                        .topic(
+                                Dashboard.Topics.SCHEDULING_DECISIONS,
+                                config.get(SchedulingOptions.DECISIONS_TOPIC))
+                        .topic(
+                                Dashboard.Topics.POLICY_VIOLATIONS,
+                                config.get(PolicyOptions.VIOLATIONS_TOPIC))
                         .build()
                         .start();
         return new LocalDashboard(dashboard, search);
