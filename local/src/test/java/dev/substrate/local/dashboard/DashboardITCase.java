@@ -112,6 +112,8 @@ class DashboardITCase {
                         .dataDir(dataDir)
                         .ports(0, 0, 0)
                         .dashboardPort(0)
+                        // Any free port: others' runs on a shared machine may hold the default.
+                        .searchPort(0)
                         .checkpointInterval(Duration.ofSeconds(1))
                         .eventsPerSecond(100)
                         .seed(15L)
