@@ -1,7 +1,7 @@
 package dev.substrate.bench;
 
+import dev.substrate.sinks.vector.BackgroundEmbedding;
 import dev.substrate.sinks.vector.DocumentTypeInfo;
-import dev.substrate.sinks.vector.EmbeddingFunction;
 import dev.substrate.sinks.vector.VectorStoreSink;
 import dev.substrate.vectors.DocumentFilter;
 import dev.substrate.vectors.EmbeddedDocument;
@@ -46,7 +46,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *       (embed in batches, then one commit, as the sink does per checkpoint);
  *   <li><b>query latency</b> at {@code --corpus} documents (default 100,000) for kNN, BM25 and
  *       hybrid, p50/p99 over {@code --queries} queries, embedding the query included;
- *   <li><b>freshness</b>: a Flink job (generator → the job's {@link EmbeddingFunction} → {@link
+ *   <li><b>freshness</b>: a Flink job (generator → the job's {@link BackgroundEmbedding} → {@link
  *       VectorStoreSink}, checkpoints every {@code --checkpoint-ms}) fed at {@code --rate}
  *       documents/s, each stamped with the wall clock when generated; a reader beside it (as {@code
  *       /api/search} reads) measures when each becomes searchable.
@@ -238,11 +238,12 @@ public final class VectorBenchmark {
                                 .withTimestampAssigner((d, t) -> d.time().toEpochMilli()),
                         "documents");
         VectorStoreSink.writeFrom(
-                EmbeddingFunction.embed(
+                BackgroundEmbedding.embed(
                         documents,
-                        EmbedderConfig.miniLm(work.resolve("embeddings")),
-                        64,
-                        Duration.ofMillis(50),
+                        BackgroundEmbedding.settings(
+                                        EmbedderConfig.miniLm(work.resolve("embeddings")))
+                                .batchSize(64)
+                                .maxDelay(Duration.ofMillis(50)),
                         "embed"),
                 VectorStoreConfig.lucene(index),
                 MiniLmEmbedder.DIMENSIONS,

@@ -225,12 +225,6 @@ public final class SubstrateJob {
                         .isEmpty()) {
             defaultRestartStrategy(runtime);
         }
-        if (config.getOptional(CheckpointingOptions.ENABLE_UNALIGNED).isEmpty()
-                && env.getConfiguration()
-                        .getOptional(CheckpointingOptions.ENABLE_UNALIGNED)
-                        .isEmpty()) {
-            checkpointsUnderBackpressure(runtime);
-        }
         env.configure(runtime);
         env.setParallelism(config.get(SubstrateOptions.PARALLELISM));
     }
@@ -260,24 +254,6 @@ public final class SubstrateJob {
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
                 RESTART_ATTEMPTS);
     }
-
-    /**
-     * Checkpoints start aligned and turn unaligned when their barriers wait longer than {@value
-     * #ALIGNED_CHECKPOINT_TIMEOUT_MS} ms behind buffered records. Without it, one slow branch (the
-     * vector stage's in-process embedding, a catch-up after a restore) holds every barrier back:
-     * no checkpoint completes, so no table commits, and a resumed run looked stuck until the
-     * 10-minute checkpoint timeout failed it. Unaligned, the barriers overtake the backlog, which
-     * becomes part of the checkpoint, and the lake keeps committing what the job has processed.
-     */
-    static void checkpointsUnderBackpressure(Configuration runtime) {
-        runtime.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
-        runtime.set(
-                CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT,
-                Duration.ofMillis(ALIGNED_CHECKPOINT_TIMEOUT_MS));
-    }
-
-    /** How long a checkpoint's barriers may wait aligned before they overtake buffered records. */
-    static final long ALIGNED_CHECKPOINT_TIMEOUT_MS = 1_000;
 
     /** Restarts in a row before the default restart strategy gives up. */
     static final int RESTART_ATTEMPTS = 20;

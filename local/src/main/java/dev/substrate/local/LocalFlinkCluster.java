@@ -11,6 +11,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -41,6 +42,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public static final MemorySize NETWORK_MEMORY = MemorySize.ofMebiBytes(256);
 
+    /** How long the in-process job manager waits for a heartbeat of the task manager. */
+    static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(3);
+
     private static final String LOOPBACK = "127.0.0.1";
 
     /** Restarts before a local job fails for good: a fault that repeats is not transient. */
@@ -70,6 +74,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                 dataDir.resolve("checkpoints").toUri().toString());
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        // Job manager and task manager share this JVM: a missed heartbeat means a starved JVM
+        // (a loaded laptop, a CI machine), never a lost task manager, and the 50 s default
+        // restarted every job of a run that started slowly.
+        config.set(HeartbeatManagerOptions.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT);
         MiniCluster cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()

@@ -35,13 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrashRecoveryITCase {
 
-    /**
-     * Without the vector stage. KNOWN DEFECT (open, see README "Known defects"): a run resumed from
-     * the checkpoint of a killed run with the vector stage on stops making progress (the lake stops
-     * growing); every other stage resumes exactly once, as tested here.
-     */
-    private static final Map<String, String> WITHOUT_VECTORS =
-            Map.of("SUBSTRATE_VECTORS_ENABLED", "false");
+    /** Every stage on, the vector store's embedding included: the defaults. */
+    private static final Map<String, String> DEFAULTS = Map.of();
 
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(3);
 
@@ -113,8 +108,7 @@ class CrashRecoveryITCase {
         // Same size, garbage inside: only a restore can tell, and it fails the same way every
         // time; the run must end with the cause after a few restarts, not loop.
         overwriteMiddle(largestStateFile(savepoint));
-        try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--duration", "60s"))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args("--duration", "60s"))) {
             int exit = run.await(RUN_TIMEOUT);
             assertThat(exit).as(run.output()).isNotZero();
             assertThat(run.output())
@@ -134,7 +128,7 @@ class CrashRecoveryITCase {
     }
 
     private static String refused(String... options) throws Exception {
-        try (LocalRunProcess run = LocalRunProcess.start(WITHOUT_VECTORS, args(options))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args(options))) {
             assertThat(run.await(Duration.ofSeconds(60))).as(run.output()).isEqualTo(2);
             return run.output();
         }
@@ -142,8 +136,7 @@ class CrashRecoveryITCase {
 
     /** A run that must fail at once, before any service starts, and say why. */
     private static String failedRun() throws Exception {
-        try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--duration", "60s"))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args("--duration", "60s"))) {
             assertThat(run.await(Duration.ofSeconds(60))).as(run.output()).isEqualTo(2);
             assertThat(run.output()).doesNotContain("Job running");
             return run.output();
@@ -152,8 +145,7 @@ class CrashRecoveryITCase {
 
     /** A bounded run that stops cleanly, audits the lake itself and must exit 0. */
     private static String cleanRun(boolean checkSockets) throws Exception {
-        try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--events", "400"))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args("--events", "400"))) {
             if (checkSockets) {
                 run.awaitLine(line -> line.startsWith("Job running"), RUN_TIMEOUT);
                 assertThat(ListeningSockets.of(run.pid()))
@@ -171,7 +163,7 @@ class CrashRecoveryITCase {
     /** A streaming run killed after it has committed to the lake for a while. */
     private static void killMidRun() throws Exception {
         try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--duration", "5m", "--rate", "400"))) {
+                LocalRunProcess.start(DEFAULTS, args("--duration", "5m", "--rate", "400"))) {
             long atStart = lakeRows(run.awaitLine(line -> line.startsWith("["), RUN_TIMEOUT));
             // Killed once this run has committed to the lake, and then once more in the middle.
             run.awaitLine(line -> line.startsWith("[") && lakeRows(line) > atStart, RUN_TIMEOUT);
@@ -185,8 +177,7 @@ class CrashRecoveryITCase {
     /** A streaming run killed while it takes its final savepoint; returns what it printed. */
     private static String killDuringFinalSavepoint() throws Exception {
         try (LocalRunProcess run =
-                LocalRunProcess.start(
-                        WITHOUT_VECTORS, args("--duration", "10s", "--rate", "400"))) {
+                LocalRunProcess.start(DEFAULTS, args("--duration", "10s", "--rate", "400"))) {
             run.awaitLine(line -> line.startsWith("Taking a final savepoint"), RUN_TIMEOUT);
             run.kill9();
             return run.output();
