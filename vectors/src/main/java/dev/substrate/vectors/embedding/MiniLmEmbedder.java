@@ -27,7 +27,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,6 +155,9 @@ public final class MiniLmEmbedder implements Embedder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EmbeddingException(NAME + " was interrupted while embedding", false, e);
+        } catch (RejectedExecutionException e) {
+            throw new EmbeddingException(
+                    NAME + " was closed while embedding (the task is shutting down)", false, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof EmbeddingException embedding) {
@@ -186,7 +192,22 @@ public final class MiniLmEmbedder implements Embedder {
      * states mean-pooled and L2-normalized, as langchain4j does.
      */
     private float[] embedOne(String text) throws EmbeddingException {
-        Encoding encoding = model.tokenizer.encode(text, true, false);
+        // The tokenizer and the session are native memory: using them after they were closed (an
+        // operator closed while its async embedding still runs) would crash the JVM, not fail a
+        // call. Closing waits for running texts; texts after it fail.
+        model.running.readLock().lock();
+        try {
+            if (model.closed) {
+                throw new EmbeddingException(
+                        NAME + " was closed while embedding (the task is shutting down)", false);
+            }
+            return infer(model.tokenizer.encode(text, true, false));
+        } finally {
+            model.running.readLock().unlock();
+        }
+    }
+
+    private float[] infer(Encoding encoding) throws EmbeddingException {
         long[] ids = encoding.getIds();
         long[] shape = {1, ids.length};
         Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -261,6 +282,11 @@ public final class MiniLmEmbedder implements Embedder {
         final int threads;
         final String id;
         int users;
+
+        /** Inferences hold it shared; closing the session waits for them and takes it alone. */
+        final ReadWriteLock running = new ReentrantReadWriteLock();
+
+        boolean closed;
 
         private Shared(
                 OrtEnvironment environment,
@@ -345,11 +371,15 @@ public final class MiniLmEmbedder implements Embedder {
 
         void close() {
             executor.shutdown();
-            tokenizer.close();
+            running.writeLock().lock();
             try {
+                closed = true;
+                tokenizer.close();
                 session.close();
             } catch (OrtException e) {
                 LOG.debug("Cannot close the {} session", NAME, e);
+            } finally {
+                running.writeLock().unlock();
             }
         }
 

@@ -13,6 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,6 +144,41 @@ class MiniLmEmbedderTest {
             assertThat(djl.map(p -> p.getFileName().toString()))
                     .as("copies of the tokenizer's native library left under the work directory")
                     .noneMatch(name -> name.endsWith(".so"));
+        }
+    }
+
+    /**
+     * An operator can close its embedder while its async embedding still runs: that call fails (or
+     * finishes), later calls fail, and the JVM does not crash on a freed native session.
+     */
+    @Test
+    void closingWhileAnotherThreadEmbedsFailsTheCallsInsteadOfCrashing() throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            texts.add("GPU " + i + " on node n" + i + " fell off the bus after Xid 79");
+        }
+        Embedder embedder = MiniLmEmbedder.open(workDir);
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            Future<List<float[]>> running = caller.submit(() -> embedder.embed(texts));
+            Thread.sleep(200);
+            embedder.close();
+            try {
+                assertThat(running.get()).hasSize(texts.size());
+            } catch (ExecutionException e) {
+                assertThat(e.getCause())
+                        .isInstanceOf(EmbeddingException.class)
+                        .hasMessageContaining("was closed while embedding");
+            }
+            assertThatThrownBy(() -> embedder.embed(List.of("after the close")))
+                    .isInstanceOf(EmbeddingException.class)
+                    .hasMessageContaining("was closed while embedding");
+        } finally {
+            caller.shutdownNow();
+        }
+        // A new embedder loads the model again.
+        try (Embedder again = MiniLmEmbedder.open(workDir)) {
+            assertThat(again.embed(List.of("back"))).hasSize(1);
         }
     }
 
