@@ -215,10 +215,7 @@ public final class LuceneVectorStore implements VectorStore {
 
     @Override
     public synchronized void commit(VectorBatch batch) {
-        if (writer == null) {
-            throw new VectorStoreException(
-                    "The vector index at " + path + " was opened for reading only");
-        }
+        IndexWriter writer = writable();
         try {
             Map<String, String> data = new HashMap<>(committed);
             int dimensions = Integer.parseInt(data.getOrDefault(DIMENSIONS, "0"));
@@ -276,10 +273,7 @@ public final class LuceneVectorStore implements VectorStore {
      */
     @Override
     public synchronized void compact(int maxSegments) {
-        if (writer == null) {
-            throw new VectorStoreException(
-                    "The vector index at " + path + " was opened for reading only");
-        }
+        IndexWriter writer = writable();
         try {
             writer.forceMerge(maxSegments);
             writer.setLiveCommitData(committed.entrySet());
@@ -480,6 +474,15 @@ public final class LuceneVectorStore implements VectorStore {
      * small segment every checkpoint, and each segment is one more HNSW graph every kNN query
      * searches; merging them sooner costs background merge work instead of query latency.
      */
+    /** The writer, or the error a store opened for reading gives to a write. */
+    private IndexWriter writable() {
+        if (writer == null) {
+            throw new VectorStoreException(
+                    "The vector index at " + path + " was opened for reading only");
+        }
+        return writer;
+    }
+
     private static TieredMergePolicy mergePolicy() {
         TieredMergePolicy policy = new TieredMergePolicy();
         policy.setSegmentsPerTier(4);
