@@ -20,6 +20,7 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.jobmaster.JobResult;
+import org.apache.flink.runtime.messages.FlinkJobNotFoundException;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -149,7 +150,21 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
 
     public JobStatus status() throws Exception {
-        return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+        try {
+            return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (ExceptionUtils.findThrowable(e, FlinkJobNotFoundException.class).isEmpty()) {
+                throw e;
+            }
+            // Between its end and its archive, a job is briefly unknown to the dispatcher; its
+            // result is kept, and says how it ended.
+            JobResult result = cluster.requestJobResult(jobId).get(30, TimeUnit.SECONDS);
+            return switch (result.getApplicationStatus()) {
+                case SUCCEEDED -> JobStatus.FINISHED;
+                case CANCELED -> JobStatus.CANCELED;
+                default -> JobStatus.FAILED;
+            };
+        }
     }
 
     /**
