@@ -315,15 +315,8 @@ public final class BackgroundEmbedding extends AbstractStreamOperator<EmbeddedDo
             outcomes = List.of();
         } else {
             batches.inc();
-            try {
-                outcomes = BatchEmbedding.embedEach(embedder, texts);
-            } catch (RuntimeException e) {
-                String reason = model + " failed: " + e;
-                outcomes = new ArrayList<>();
-                for (int i = 0; i < texts.size(); i++) {
-                    outcomes.add(new BatchEmbedding.Outcome(null, reason));
-                }
-            }
+            // One outcome per text: BatchEmbedding turns every failure into outcomes itself.
+            outcomes = BatchEmbedding.embedEach(embedder, texts);
         }
         int next = 0;
         for (Pending pending : batch) {
