@@ -18,6 +18,9 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.ErrorInfo;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.jobmaster.JobResult;
 import org.apache.flink.runtime.messages.FlinkJobNotFoundException;
@@ -187,34 +190,36 @@ public final class LocalFlinkCluster implements AutoCloseable {
     /**
      * Throws when the job is no longer running, with its root cause; when the job restored from
      * {@code resumedFrom} and failed restoring it, the message names the snapshot and the fix.
+     *
+     * <p>A restore of {@code resumedFrom} that fails is final at once: a restart reads the same
+     * bytes again, and restarting a whole job takes minutes on two loaded cores, so the run cancels
+     * the job instead of waiting out its restarts.
      */
     void checkRunning(@Nullable String resumedFrom) throws Exception {
         JobStatus status = status();
         if (!status.isGloballyTerminalState()) {
+            if (resumedFrom != null) {
+                failIfRestoreFailed(resumedFrom);
+            }
             return;
         }
         Throwable root = null;
         JobResult result = cluster.requestJobResult(jobId).get(10, TimeUnit.SECONDS);
         if (result.getSerializedThrowable().isPresent()) {
             root =
-                    ExceptionUtils.stripCompletionException(
+                    rootCause(
                             result.getSerializedThrowable()
                                     .get()
                                     .deserializeError(getClass().getClassLoader()));
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
         }
         String cause =
                 root == null
                         ? "no cause given"
                         : root.getClass().getName() + ": " + root.getMessage();
-        String trace = root == null ? "" : ExceptionUtils.stringifyException(root);
         boolean restoring =
                 resumedFrom != null
-                        && (trace.contains("restore")
-                                || trace.contains("StreamOperatorStateContext")
-                                || trace.contains("StateBackend"));
+                        && root != null
+                        && isRestoreFailure(ExceptionUtils.stringifyException(root));
         throw new LocalRunException(
                 "The job "
                         + status.name().toLowerCase(java.util.Locale.ROOT)
@@ -223,13 +228,80 @@ public final class LocalFlinkCluster implements AutoCloseable {
                         + " restarts: "
                         + cause
                         + (restoring
-                                ? ". It failed restoring its state from the "
-                                        + resumedFrom
-                                        + ", which is damaged. Fix: restore its files from a"
-                                        + " backup, start over with a new --data-dir, or choose"
-                                        + " another snapshot with --resume-from <path>"
+                                ? restoreFix(resumedFrom)
                                 : ". The log file under the data directory has the whole story"),
                 root);
+    }
+
+    /**
+     * Cancels the job and throws when its latest failure happened while it restored {@code
+     * resumedFrom}, that is before this run completed a checkpoint of its own (a later failure
+     * restores from this run's newest checkpoint instead, and gets the restarts).
+     */
+    private void failIfRestoreFailed(String resumedFrom) throws Exception {
+        AccessExecutionGraph graph;
+        try {
+            graph = cluster.getExecutionGraph(jobId).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            return; // ending right now: the next check sees how
+        }
+        ErrorInfo failure = graph.getFailureInfo();
+        if (failure == null || !isRestoreFailure(failure.getExceptionAsString())) {
+            return;
+        }
+        CheckpointStatsSnapshot checkpoints = graph.getCheckpointStatsSnapshot();
+        if (checkpoints != null && checkpoints.getCounts().getNumberOfCompletedCheckpoints() > 0) {
+            return;
+        }
+        Throwable root = rootCause(failure.getException());
+        // The trace goes to the log file; the console gets the cause and the fix below.
+        LOG.info(
+                "Restoring {} failed; cancelling the job instead of restarting it",
+                resumedFrom,
+                failure.getException());
+        try {
+            cancel(jobId, Duration.ofSeconds(30));
+        } catch (Exception e) {
+            LOG.warn("Could not cancel the job after its restore failed", e);
+        }
+        throw new LocalRunException(
+                "The job failed restoring its state: "
+                        + stripEnd(root.getMessage(), ".")
+                        + restoreFix(resumedFrom)
+                        + ". (A restart would read the same bytes again, so the run stops now.)",
+                root);
+    }
+
+    /** Whether a failure (its stack trace) happened while a task restored its state. */
+    static boolean isRestoreFailure(String trace) {
+        String lower = trace.toLowerCase(java.util.Locale.ROOT);
+        // Flink's frames and messages on that path: StreamTaskStateInitializerImpl
+        // .streamOperatorStateContext, "Could not restore keyed state backend", and the heap and
+        // operator backends' *RestoreOperation.restore.
+        return lower.contains("streamoperatorstatecontext")
+                || lower.contains("could not restore")
+                || lower.contains("restoreoperation");
+    }
+
+    private static String restoreFix(String resumedFrom) {
+        return ". It failed restoring its state from the "
+                + resumedFrom
+                + ", which is damaged. Fix: restore its files from a backup, start over with a new"
+                + " --data-dir, or choose another snapshot with --resume-from <path>";
+    }
+
+    private static String stripEnd(String text, String suffix) {
+        return text != null && text.endsWith(suffix)
+                ? text.substring(0, text.length() - suffix.length())
+                : String.valueOf(text);
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        Throwable root = ExceptionUtils.stripCompletionException(error);
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
     }
 
     /**

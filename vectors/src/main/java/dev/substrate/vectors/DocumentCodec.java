@@ -22,6 +22,16 @@ public final class DocumentCodec {
     /** {@link DataOutput#writeUTF} takes at most 65,535 bytes; chunks of this many chars fit. */
     private static final int CHUNK = 16_000;
 
+    /**
+     * The largest counts a reader believes: damaged bytes (a truncated or overwritten checkpoint)
+     * must fail with their name, not allocate gigabytes. A string of 64 Mi chars, 64 Ki metadata
+     * entries or vector dimensions are far beyond any document.
+     */
+    private static final int MAX_CHUNKS = (64 << 20) / CHUNK;
+
+    private static final int MAX_ENTRIES = 1 << 16;
+    private static final int MAX_DIMENSIONS = 1 << 16;
+
     private DocumentCodec() {}
 
     public static void write(VectorDocument document, DataOutput out) throws IOException {
@@ -52,7 +62,7 @@ public final class DocumentCodec {
         checkVersion(in.readByte());
         VectorDocument document = readBody(in);
         String model = readNullable(in);
-        int length = in.readInt();
+        int length = checkCount("vector dimensions", in.readInt(), -1, MAX_DIMENSIONS);
         float[] vector = null;
         if (length >= 0) {
             vector = new float[length];
@@ -84,7 +94,7 @@ public final class DocumentCodec {
         String kind = readNullable(in);
         String text = readNullable(in);
         Instant time = Instant.ofEpochSecond(in.readLong(), in.readInt());
-        int entries = in.readInt();
+        int entries = checkCount("metadata entries", in.readInt(), 0, MAX_ENTRIES);
         Map<String, String> metadata = new LinkedHashMap<>();
         for (int i = 0; i < entries; i++) {
             metadata.put(readString(in), readString(in));
@@ -103,6 +113,21 @@ public final class DocumentCodec {
                             + VERSION
                             + "): the data was written by a newer Substrate");
         }
+    }
+
+    private static int checkCount(String what, int count, int min, int max) throws IOException {
+        if (count < min || count > max) {
+            throw new IOException(
+                    "Not a document written by this codec (damaged bytes?): "
+                            + what
+                            + " "
+                            + count
+                            + " is outside "
+                            + min
+                            + ".."
+                            + max);
+        }
+        return count;
     }
 
     private static void writeNullable(@Nullable String value, DataOutput out) throws IOException {
@@ -126,7 +151,7 @@ public final class DocumentCodec {
     }
 
     private static String readString(DataInput in) throws IOException {
-        int chunks = in.readInt();
+        int chunks = checkCount("string chunks", in.readInt(), 0, MAX_CHUNKS);
         if (chunks == 1) {
             return in.readUTF();
         }
