@@ -44,8 +44,9 @@ final class ListeningSockets {
             if (!Files.exists(file)) {
                 continue;
             }
-            for (String line :
-                    Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+            // Read once: the table changes while the process opens and closes connections.
+            List<String> lines = Files.readAllLines(file);
+            for (String line : lines.subList(1, lines.size())) {
                 String[] fields = line.trim().split("\\s+");
                 if (fields[3].equals(LISTEN) && inodes.contains(fields[9])) {
                     listening.add(address(fields[1]));
