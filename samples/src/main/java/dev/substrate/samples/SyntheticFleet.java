@@ -5,6 +5,7 @@ import dev.substrate.sources.telemetry.GpuSampleIds;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,14 @@ import javax.annotation.Nullable;
  * spread evenly over the interval, so the iterator yields samples in event-time order. State is a
  * few numbers per accelerator. Every sample carries the v2 fields ({@code power_limit_w}, and
  * {@code mig_profile} on MIG nodes); whether a sample is sent as v1 is the caller's choice.
+ *
+ * <p>Now and then, at a known rate per sample ({@value #THERMAL_RUNAWAY_RATE}), an NVIDIA device
+ * plays a thermal runaway that the shipped policy file's {@code thermal-runaway} policy should
+ * catch: {@value #RUNAWAY_HOT_READINGS} readings in a row at {@value #RUNAWAY_TEMPERATURE_C} °C or
+ * more, then, on the next reading, still hot, XID {@value #RUNAWAY_XID}; the fleet remembers it
+ * once its XID is out ({@link #planted()}). Ordinary readings never form one: no ordinary XID is
+ * raised within {@link #RUNAWAY_WINDOW} of a reading at that temperature. (Runaways are planted
+ * only when the sample interval is short enough for the whole scenario to fit in that window.)
  *
  * <p>Clusters alternate between {@link AcceleratorModel}s; {@code GpuSample.model} is the {@link
  * AcceleratorModel#acceleratorType() accelerator type} ({@code H100-80GB}), the name workload
@@ -38,6 +47,29 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
     static final List<Integer> XIDS = List.of(13, 31, 43, 48, 63, 79, 94);
 
     private static final double[] XID_WEIGHTS = {30, 20, 12, 10, 10, 8, 10};
+
+    /** The chance per sample of an NVIDIA device that a thermal runaway starts on it. */
+    public static final double THERMAL_RUNAWAY_RATE = 0.0005;
+
+    /** The temperature a runaway holds, and its hot readings before the XID. */
+    public static final double RUNAWAY_TEMPERATURE_C = 90;
+
+    public static final int RUNAWAY_HOT_READINGS = 5;
+
+    /** The XID that ends a runaway (43: the GPU stopped processing). */
+    public static final int RUNAWAY_XID = 43;
+
+    /** The thermal-runaway policy's window: no ordinary XID comes this soon after a hot reading. */
+    public static final Duration RUNAWAY_WINDOW = Duration.ofMinutes(5);
+
+    /** The shipped policy that reports a planted runaway. */
+    public static final String THERMAL_RUNAWAY_POLICY = "thermal-runaway";
+
+    /**
+     * An incident the fleet planted: the policy of the shipped policy file that should report it,
+     * the key it reports it on (the GPU's uuid) and the event time it started.
+     */
+    public record PlantedIncident(String policyId, String key, Instant at) {}
 
     /**
      * The shape of the fleet.
@@ -165,6 +197,12 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
     private final long[] eccCorrected;
     private final long[] eccUncorrected;
     private final int[] lostRounds;
+    private final int[] runawayReadings;
+    private final Instant[] runawayStart;
+    private final long[] lastHotAt;
+    private final SampleRandom incidents;
+    private final boolean plantsRunaways;
+    private final List<PlantedIncident> planted = new ArrayList<>();
 
     private long round;
     private int next;
@@ -188,6 +226,14 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
         eccCorrected = new long[n];
         eccUncorrected = new long[n];
         lostRounds = new int[n];
+        runawayReadings = new int[n];
+        runawayStart = new Instant[n];
+        lastHotAt = new long[n];
+        Arrays.fill(lastHotAt, Long.MIN_VALUE / 2);
+        // A stream of its own: planting leaves every ordinary draw as it was.
+        incidents = new SampleRandom(config.seed(), "fleet-incidents");
+        plantsRunaways =
+                intervalMillis * (RUNAWAY_HOT_READINGS + 1) < RUNAWAY_WINDOW.toMillis() / 2;
         SampleRandom setup = new SampleRandom(config.seed(), "fleet-setup");
         String lastNode = null;
         double nodeLimitFactor = 1;
@@ -217,6 +263,11 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
 
     public Config config() {
         return config;
+    }
+
+    /** The incidents planted so far whose last sample is out, in the order they completed. */
+    public List<PlantedIncident> planted() {
+        return List.copyOf(planted);
     }
 
     /** The accelerators in the order each round reads them. */
@@ -311,6 +362,24 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
         double target = ambient[g] + extraHeat[g] + model.heatRiseC() * power / model.powerLimitW();
         temperature[g] += (target - temperature[g]) * 0.2 + random.gaussian() * 0.3;
         double temp = Math.rint(temperature[g]);
+        if (runawayReadings[g] == 0
+                && plantsRunaways
+                && model.nvidia()
+                && lostRounds[g] == 0
+                && incidents.chance(THERMAL_RUNAWAY_RATE)) {
+            runawayStart[g] = timestamp;
+            runawayReadings[g] = 1;
+        } else if (runawayReadings[g] > 0) {
+            runawayReadings[g]++;
+        }
+        if (runawayReadings[g] > 0) {
+            temp = Math.max(temp, RUNAWAY_TEMPERATURE_C + incidents.between(2, 7));
+        }
+        boolean recentlyHot = timestamp.toEpochMilli() - lastHotAt[g] <= RUNAWAY_WINDOW.toMillis();
+        if (temp >= RUNAWAY_TEMPERATURE_C) {
+            lastHotAt[g] = timestamp.toEpochMilli();
+            recentlyHot = true;
+        }
         if (temp >= 84) {
             reasons |= REASON_SW_THERMAL_SLOWDOWN;
             smClock = (int) (smClock * 0.9);
@@ -324,14 +393,22 @@ public final class SyntheticFleet implements Iterator<GpuSample> {
             eccCorrected[g] += random.between(1, 4);
         }
         int xid = 0;
-        if (lostRounds[g] > 0) {
+        if (runawayReadings[g] > RUNAWAY_HOT_READINGS) {
+            xid = RUNAWAY_XID;
+            runawayReadings[g] = 0;
+            // Remembered once complete: a scenario cut off by the end of a run is no incident.
+            planted.add(new PlantedIncident(THERMAL_RUNAWAY_POLICY, gpu.uuid(), runawayStart[g]));
+        } else if (lostRounds[g] > 0) {
             lostRounds[g]--;
             smClock = 0;
             reasons = 0;
             power = idle * 0.5;
         } else if (random.chance(xidRate[g])) {
             xid = random.weighted(XIDS, XID_WEIGHTS);
-            if (xid == 48) {
+            if (recentlyHot) {
+                // An XID soon after a hot reading would look like a runaway: those are planted.
+                xid = 0;
+            } else if (xid == 48) {
                 eccUncorrected[g]++;
             } else if (xid == 79) {
                 // Fallen off the bus: the device does no work until it is reset.

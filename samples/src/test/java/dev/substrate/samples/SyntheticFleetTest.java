@@ -7,9 +7,12 @@ import dev.substrate.events.GpuSample;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class SyntheticFleetTest {
@@ -129,6 +132,55 @@ class SyntheticFleetTest {
         assertThat(xids).isPositive().isLessThan(total / 500);
         assertThat(SyntheticFleet.XIDS).containsAll(xidCodes);
         assertThat(maxCorrected).isPositive();
+    }
+
+    @Test
+    void plantsThermalRunawaysAtItsRateAndOrdinaryReadingsFormNone() {
+        SyntheticFleet fleet = new SyntheticFleet(SyntheticFleet.Config.defaults(42));
+        int rounds = 600;
+        Map<String, List<GpuSample>> byGpu = new HashMap<>();
+        long nvidiaSamples = 0;
+        for (int i = 0; i < rounds * 128; i++) {
+            GpuSample s = fleet.next();
+            byGpu.computeIfAbsent(s.getGpuUuid(), k -> new ArrayList<>()).add(s);
+            if (AcceleratorModel.find(s.getModel()).orElseThrow().nvidia()) {
+                nvidiaSamples++;
+            }
+        }
+        // What the thermal-runaway policy looks for, counted independently: an XID whose GPU read
+        // at least RUNAWAY_HOT_READINGS readings in a row at the temperature just before it, the
+        // first within the window.
+        Map<String, Integer> runaways = new TreeMap<>();
+        long window = SyntheticFleet.RUNAWAY_WINDOW.toMillis();
+        for (List<GpuSample> readings : byGpu.values()) {
+            for (int i = 0; i < readings.size(); i++) {
+                GpuSample xid = readings.get(i);
+                if (xid.getXid() == 0 || i < SyntheticFleet.RUNAWAY_HOT_READINGS) {
+                    continue;
+                }
+                boolean hot = true;
+                for (int k = i - SyntheticFleet.RUNAWAY_HOT_READINGS; k < i; k++) {
+                    GpuSample before = readings.get(k);
+                    hot &=
+                            before.getTemperatureC() >= SyntheticFleet.RUNAWAY_TEMPERATURE_C
+                                    && xid.getTimestamp().toEpochMilli()
+                                                    - before.getTimestamp().toEpochMilli()
+                                            <= window;
+                }
+                if (hot) {
+                    runaways.merge(xid.getGpuUuid(), 1, Integer::sum);
+                }
+            }
+        }
+        Map<String, Integer> planted = new TreeMap<>();
+        for (SyntheticFleet.PlantedIncident incident : fleet.planted()) {
+            assertThat(incident.policyId()).isEqualTo(SyntheticFleet.THERMAL_RUNAWAY_POLICY);
+            planted.merge(incident.key(), 1, Integer::sum);
+        }
+
+        assertThat(runaways).isEqualTo(planted);
+        double expected = nvidiaSamples * SyntheticFleet.THERMAL_RUNAWAY_RATE;
+        assertThat((double) fleet.planted().size()).isBetween(expected / 2, expected * 2);
     }
 
     @Test

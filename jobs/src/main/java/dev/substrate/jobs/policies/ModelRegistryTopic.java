@@ -3,6 +3,7 @@ package dev.substrate.jobs.policies;
 import dev.substrate.operators.policies.ModelApproval;
 import java.util.Objects;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 
 /**
@@ -26,18 +27,27 @@ public record ModelRegistryTopic(
         return new ModelRegistryTopic(bootstrapServers, topic, groupId, true);
     }
 
-    /** The Kafka source of the registry's changes. */
+    /** The Kafka source of the registry's changes: bounded at start when {@link #bounded}. */
     public KafkaSource<ModelApproval> source() {
-        var builder =
-                KafkaSource.<ModelApproval>builder()
-                        .setBootstrapServers(bootstrapServers)
-                        .setTopics(topic)
-                        .setGroupId(groupId)
-                        .setStartingOffsets(OffsetsInitializer.earliest())
-                        .setDeserializer(new ModelRegistryDeserializer());
-        if (bounded) {
-            builder.setBounded(OffsetsInitializer.latest());
-        }
-        return builder.build();
+        return bounded ? snapshotSource() : builder(groupId).build();
+    }
+
+    /**
+     * The Kafka source of the registry as it stands at start: read from the beginning up to the end
+     * offsets the topic has when the job starts, then finished (its own consumer group).
+     */
+    public KafkaSource<ModelApproval> snapshotSource() {
+        return builder(bounded ? groupId : groupId + "-snapshot")
+                .setBounded(OffsetsInitializer.latest())
+                .build();
+    }
+
+    private KafkaSourceBuilder<ModelApproval> builder(String group) {
+        return KafkaSource.<ModelApproval>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopics(topic)
+                .setGroupId(group)
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new ModelRegistryDeserializer());
     }
 }

@@ -47,14 +47,6 @@ public final class PolicyOptions {
                                     + " revokes), the record's timestamp is when the change"
                                     + " holds.");
 
-    public static final ConfigOption<Integer> REGISTRY_MAX_WAITING =
-            key("policies.model-registry.max-waiting")
-                    .intType()
-                    .defaultValue(10_000)
-                    .withDescription(
-                            "Model invocations held per subtask until the registry's first record"
-                                    + " arrives after a fresh start.");
-
     public static final ConfigOption<Double> TOKEN_BASELINE_ALPHA =
             key("policies.token-baseline.alpha")
                     .doubleType()

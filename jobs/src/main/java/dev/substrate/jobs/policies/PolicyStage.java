@@ -25,6 +25,7 @@ import javax.annotation.Nullable;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 /**
@@ -50,12 +51,12 @@ import org.apache.flink.util.Collector;
  * }</pre>
  *
  * <p>Operator uids (stable, for savepoints): {@code policy-signals-audit}, {@code
- * policy-signals-gpu}, {@code policy-signals-decisions}, {@code policy-model-registry}, per policy
- * {@code policy-<id>-v<version>} and its {@code -reads}, {@code -registry}, {@code -baseline},
- * {@code -late}, {@code -cooldown}; {@code lake-policy_violations}, {@code
- * kafka-policy_violations}. Raising a policy's version gives its operators new uids: after
- * stop-with-savepoint, restore with {@code --allowNonRestoredState} and only that policy starts
- * fresh.
+ * policy-signals-gpu}, {@code policy-signals-decisions}, {@code policy-model-registry} (and {@code
+ * policy-model-registry-snapshot}, the registry as it stood at start), per policy {@code
+ * policy-<id>-v<version>} and its {@code -reads}, {@code -registry}, {@code -baseline}, {@code
+ * -late}, {@code -cooldown}; {@code lake-policy_violations}, {@code kafka-policy_violations}.
+ * Raising a policy's version gives its operators new uids: after stop-with-savepoint, restore with
+ * {@code --allowNonRestoredState} and only that policy starts fresh.
  */
 public final class PolicyStage {
 
@@ -115,24 +116,17 @@ public final class PolicyStage {
         DataStream<ModelApproval> registry = inputs.registry();
         if (registry == null && settings.needsRegistry()) {
             registry =
-                    inputs.audits()
-                            .getExecutionEnvironment()
-                            .fromSource(
-                                    Objects.requireNonNull(
-                                                    settings.registry(),
-                                                    "the policies need the model registry topic")
-                                            .source(),
-                                    ModelApprovalFunction.registryWatermarks(),
-                                    "model registry")
-                            .uid("policy-model-registry")
-                            .setParallelism(1);
+                    registryStream(
+                            inputs.audits().getExecutionEnvironment(),
+                            Objects.requireNonNull(
+                                    settings.registry(),
+                                    "the policies need the model registry topic"));
         }
         PolicyDetector.Detection detection =
                 PolicyDetector.builder()
                         .policies(settings.policies())
                         .registry(registry)
                         .tokenBaseline(settings.tokenBaseline())
-                        .maxWaitingForRegistry(settings.maxWaitingForRegistry())
                         .build()
                         .addTo(signals);
         DataStream<PolicyViolation> violations = detection.violations();
@@ -155,6 +149,36 @@ public final class PolicyStage {
     }
 
     /**
+     * The registry's changes: the topic read up to the end offsets it has at start, whose watermark
+     * stays back until it has ended, so no invocation is judged by a registry still loading; then,
+     * unless the run is bounded, the topic read on from its beginning (records read twice change
+     * nothing) with a watermark that no longer holds event time back.
+     */
+    private static DataStream<ModelApproval> registryStream(
+            StreamExecutionEnvironment env, ModelRegistryTopic topic) {
+        DataStream<ModelApproval> snapshot =
+                env.fromSource(
+                                topic.snapshotSource(),
+                                ModelApprovalFunction.registryWatermarks(),
+                                "model registry at start")
+                        .uid(
+                                topic.bounded()
+                                        ? "policy-model-registry"
+                                        : "policy-model-registry-snapshot")
+                        .setParallelism(1);
+        if (topic.bounded()) {
+            return snapshot;
+        }
+        return snapshot.union(
+                env.fromSource(
+                                topic.source(),
+                                ModelApprovalFunction.liveRegistryWatermarks(),
+                                "model registry")
+                        .uid("policy-model-registry")
+                        .setParallelism(1));
+    }
+
+    /**
      * What the stage detects and where it writes.
      *
      * @param policies the policy file's policies (at least one)
@@ -166,7 +190,6 @@ public final class PolicyStage {
     public record Settings(
             List<Policy> policies,
             PolicyDetector.TokenBaseline tokenBaseline,
-            int maxWaitingForRegistry,
             @Nullable ModelRegistryTopic registry,
             @Nullable LakeCatalogConfig catalog,
             @Nullable KafkaOutputSink<PolicyViolation> violationOutput) {
@@ -185,7 +208,6 @@ public final class PolicyStage {
             return new Settings(
                     policies,
                     PolicyOptions.tokenBaseline(config),
-                    config.get(PolicyOptions.REGISTRY_MAX_WAITING),
                     new ModelRegistryTopic(
                             context.kafkaBootstrapServers(),
                             config.get(PolicyOptions.MODEL_REGISTRY_TOPIC),
@@ -202,8 +224,7 @@ public final class PolicyStage {
 
         /** The same detection, writing neither the table nor the topic (tests). */
         public Settings withoutSinks() {
-            return new Settings(
-                    policies, tokenBaseline, maxWaitingForRegistry, registry, null, null);
+            return new Settings(policies, tokenBaseline, registry, null, null);
         }
 
         /**
@@ -214,7 +235,6 @@ public final class PolicyStage {
             return new Settings(
                     policies,
                     tokenBaseline,
-                    maxWaitingForRegistry,
                     registry == null ? null : registry.boundedAtStart(),
                     catalog,
                     violationOutput);

@@ -11,7 +11,7 @@ import dev.substrate.operators.policies.PolicyDetector;
 import dev.substrate.operators.policies.PolicyFile;
 import dev.substrate.samples.AuditEventGenerator;
 import dev.substrate.samples.SampleVocabulary;
-import dev.substrate.testkit.GpuSamples;
+import dev.substrate.samples.SyntheticFleet;
 import dev.substrate.testkit.MiniClusters;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -34,34 +35,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The policy stage over a large benign stream from the sample generator with incidents planted at
- * known rates, arriving out of order within the watermark bound: exactly the planted incidents are
- * reported, each once (a repeat on the same key within the cool-down is counted on its violation,
- * as suppressed_count, and nowhere else).
+ * The policy stage over a large benign stream from the sample generators (audit events and fleet
+ * telemetry) with incidents planted at known rates, arriving out of order within the watermark
+ * bound: exactly the planted incidents are reported, each once (a repeat on the same key within the
+ * cool-down is counted on its violation, as suppressed_count, and nowhere else). The model registry
+ * is a stream read alongside, as on a fresh start: the unapproved-model policy must wait for it
+ * rather than judge invocations by a registry still loading.
+ *
+ * <p>Quota abuse and work on a lost GPU come from the scheduler's decisions, which no generator
+ * plants deterministically; PolicyDetectorITCase covers them at the CEP operator.
  */
 class PlantedIncidentsITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
-
-    /** Passes records on, after holding the first one back for a while (each subtask once). */
-    private static final class HeadStart<T>
-            extends org.apache.flink.api.common.functions.RichMapFunction<T, T> {
-        private final Duration hold;
-        private transient boolean started;
-
-        HeadStart(Duration hold) {
-            this.hold = hold;
-        }
-
-        @Override
-        public T map(T value) throws InterruptedException {
-            if (!started) {
-                started = true;
-                Thread.sleep(hold.toMillis());
-            }
-            return value;
-        }
-    }
 
     private static final Instant START = Instant.parse("2026-11-02T23:00:00Z");
     private static final Duration BOUND = Duration.ofSeconds(5);
@@ -73,18 +59,16 @@ class PlantedIncidentsITCase {
         for (int i = 0; i < 12_000; i++) {
             audits.add(generator.next());
         }
-        // Out of order within the bound: each event arrives up to 3 s late.
-        Random jitter = new Random(7);
-        List<long[]> order = new ArrayList<>();
-        for (int i = 0; i < audits.size(); i++) {
-            order.add(
-                    new long[] {
-                        audits.get(i).getTimestamp().toEpochMilli() + jitter.nextInt(3_000), i
-                    });
+        List<AuditEvent> arriving = outOfOrder(audits, AuditEvent::getTimestamp, 7);
+        // Telemetry of a fleet of 16 devices over the same hour and a half, read every 10 s.
+        SyntheticFleet fleet =
+                new SyntheticFleet(
+                        new SyntheticFleet.Config(1, 1, 2, 8, 13, Duration.ofSeconds(10), START));
+        List<GpuSample> readings = new ArrayList<>();
+        Instant end = audits.get(audits.size() - 1).getTimestamp();
+        for (GpuSample s = fleet.next(); s.getTimestamp().isBefore(end); s = fleet.next()) {
+            readings.add(s);
         }
-        order.sort(Comparator.comparingLong(o -> o[0]));
-        List<AuditEvent> arriving = new ArrayList<>();
-        order.forEach(o -> arriving.add(audits.get((int) o[1])));
 
         Map<String, Integer> planted = new TreeMap<>();
         for (AuditEventGenerator.PlantedIncident incident : generator.planted()) {
@@ -101,6 +85,12 @@ class PlantedIncidentsITCase {
                         "denial-of-wallet",
                         "data-residency",
                         "after-hours-bulk-export");
+        for (SyntheticFleet.PlantedIncident incident : fleet.planted()) {
+            planted.merge(incident.policyId() + "/" + incident.key(), 1, Integer::sum);
+        }
+        assertThat(fleet.planted())
+                .as("thermal runaways are planted in the telemetry")
+                .isNotEmpty();
 
         Configuration config = new Configuration();
         config.set(PipelineOptions.GENERIC_TYPES, false);
@@ -112,17 +102,15 @@ class PlantedIncidentsITCase {
                         .assignTimestampsAndWatermarks(
                                 WatermarkStrategy.<AuditEvent>forBoundedOutOfOrderness(BOUND)
                                         .withTimestampAssigner(
-                                                (e, previous) -> e.getTimestamp().toEpochMilli()))
-                        // KNOWN DEFECT (open): the unapproved-model policy judges invocations as
-                        // soon as the first registry record arrives, so invocations that meet a
-                        // registry still loading are reported. Production restores the registry
-                        // from its checkpoint; a fresh start can report a few. Here the audit
-                        // events give the bounded registry a head start instead.
-                        .map(new HeadStart<>(Duration.ofSeconds(3)))
-                        .returns(new AvroTypeInfo<>(AuditEvent.class));
+                                                (e, previous) -> e.getTimestamp().toEpochMilli()));
         DataStream<GpuSample> samples =
-                env.fromData(List.of(GpuSamples.current(0)), new AvroTypeInfo<>(GpuSample.class))
-                        .assignTimestampsAndWatermarks(GpuSamples.eventTime());
+                env.fromData(
+                                outOfOrder(readings, GpuSample::getTimestamp, 11),
+                                new AvroTypeInfo<>(GpuSample.class))
+                        .assignTimestampsAndWatermarks(
+                                WatermarkStrategy.<GpuSample>forBoundedOutOfOrderness(BOUND)
+                                        .withTimestampAssigner(
+                                                (e, previous) -> e.getTimestamp().toEpochMilli()));
         List<ModelApproval> approvals = new ArrayList<>();
         for (SampleVocabulary.ModelSpec model : SampleVocabulary.MODELS) {
             for (String version : model.versions()) {
@@ -142,7 +130,6 @@ class PlantedIncidentsITCase {
                 new PolicyStage.Settings(
                         PolicyFile.load(PolicyFile.DEFAULT),
                         PolicyDetector.TokenBaseline.defaults(),
-                        10_000,
                         null,
                         null,
                         null);
@@ -169,5 +156,21 @@ class PlantedIncidentsITCase {
 
         assertThat(ids).as("one violation per incident").doesNotHaveDuplicates();
         assertThat(reported).isEqualTo(planted);
+    }
+
+    /** {@code events} in the order they arrive: each up to 3 s late, within the bound. */
+    private static <T> List<T> outOfOrder(List<T> events, Function<T, Instant> time, long seed) {
+        Random jitter = new Random(seed);
+        List<long[]> order = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            order.add(
+                    new long[] {
+                        time.apply(events.get(i)).toEpochMilli() + jitter.nextInt(3_000), i
+                    });
+        }
+        order.sort(Comparator.comparingLong(o -> o[0]));
+        List<T> arriving = new ArrayList<>();
+        order.forEach(o -> arriving.add(events.get((int) o[1])));
+        return arriving;
     }
 }

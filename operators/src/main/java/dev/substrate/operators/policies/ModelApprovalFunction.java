@@ -6,39 +6,43 @@ import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Marks each model invocation approved or not by the approved-model registry, a broadcast stream of
- * {@link ModelApproval}s: approving or revoking a version takes effect without a restart. The
- * registry keeps every version's history, so an invocation is judged as of its own event time by
- * the changes that have arrived: an invocation from before a revocation, judged after it arrived,
- * is not a violation. A change that arrives after an invocation was judged does not judge it again
- * (a revocation published with a time in the past applies to invocations judged from then on).
+ * {@link ModelApproval}s: approving or revoking a version takes effect without a restart. An
+ * invocation is judged by the registry as it stood at the invocation's event time.
  *
- * <p>Until the first registry record arrives (a fresh start reads the compacted topic from its
- * beginning), invocations wait, up to {@code maxWaiting}; judging them on an empty registry would
- * report every invocation of the first seconds.
+ * <p>Invocations are held (keyed state, one event-time timer per key and time) until the operator's
+ * watermark, the lower of the invocations' and the registry's, passes their time. The registry side
+ * holds its watermark back until it has read the registry as it stood at start ({@link
+ * #registryWatermarks()} on the snapshot, {@link #liveRegistryWatermarks()} on the changes that
+ * follow), so on a fresh start no invocation meets a registry that is still loading. After that the
+ * registry side no longer holds event time back: a change read later applies to the invocations
+ * judged from then on (a revocation published with a time in the past does not judge again what was
+ * judged already).
+ *
+ * <p>Nothing waits on the task thread: while the registry loads, held invocations only fill state;
+ * when that lasts longer than {@link #SLOW_REGISTRY_WARNING_MILLIS} a warning says so.
  */
 public class ModelApprovalFunction
-        extends BroadcastProcessFunction<PolicySignal, ModelApproval, PolicySignal>
-        implements CheckpointedFunction {
+        extends KeyedBroadcastProcessFunction<String, PolicySignal, ModelApproval, PolicySignal> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ModelApprovalFunction.class);
+
+    /** How long invocations may wait for the registry to load before a warning names it. */
+    public static final long SLOW_REGISTRY_WARNING_MILLIS = 30_000;
 
     /** The broadcast state: every model version's history, by {@code <model>:<version>}. */
     public static final MapStateDescriptor<String, ModelApprovalHistory> REGISTRY =
@@ -46,11 +50,21 @@ public class ModelApprovalFunction
                     "model-registry", Types.STRING, TypeInformation.of(ModelApprovalHistory.class));
 
     /**
-     * The registry's watermarks: none that hold event time back. A registry changes rarely (its
-     * topic is compacted), and invocations are judged by each version's history, not by the order
-     * the two streams meet in, so the broadcast side must never stall the policies' event time.
+     * The watermarks of the registry as it stood at start (a stream that ends, e.g. the registry
+     * topic read up to its end offsets at start): none until it ends, when Flink advances it to the
+     * end of time. Until then every invocation is held.
      */
     public static WatermarkStrategy<ModelApproval> registryWatermarks() {
+        return WatermarkStrategy.<ModelApproval>noWatermarks()
+                .withTimestampAssigner((change, previous) -> change.changedAt);
+    }
+
+    /**
+     * The watermarks of the registry's changes after start (the topic read on, unbounded): the end
+     * of time, always. The registry changes rarely, and must not stall the policies' event time
+     * once its snapshot is read; use it only beside a {@link #registryWatermarks()} snapshot.
+     */
+    public static WatermarkStrategy<ModelApproval> liveRegistryWatermarks() {
         return WatermarkStrategy.<ModelApproval>forGenerator(
                         ctx ->
                                 new WatermarkGenerator<>() {
@@ -68,35 +82,75 @@ public class ModelApprovalFunction
                 .withTimestampAssigner((change, previous) -> change.changedAt);
     }
 
-    private static final String LOADED = "\u0000loaded";
+    private transient MapState<Long, List<PolicySignal>> held;
+    private transient long heldSince;
+    private transient long lastWarning;
 
-    private final int maxWaiting;
-    private transient List<PolicySignal> waiting;
-    private transient ListState<PolicySignal> waitingState;
-
-    public ModelApprovalFunction(int maxWaiting) {
-        this.maxWaiting = maxWaiting;
+    @Override
+    public void open(OpenContext openContext) {
+        held =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "held-invocations",
+                                        Types.LONG,
+                                        Types.LIST(TypeInformation.of(PolicySignal.class))));
+        heldSince = Long.MIN_VALUE;
     }
 
     @Override
     public void processElement(
             PolicySignal signal, ReadOnlyContext ctx, Collector<PolicySignal> out)
             throws Exception {
-        ReadOnlyBroadcastState<String, ModelApprovalHistory> registry =
-                ctx.getBroadcastState(REGISTRY);
-        if (!registry.contains(LOADED) && waiting.size() < maxWaiting) {
-            waiting.add(signal.copy());
+        long watermark = ctx.currentWatermark();
+        if (signal.model == null || signal.modelVersion == null || signal.timestamp <= watermark) {
+            // Nothing to look up, or the registry has already caught up with its time (a late
+            // invocation goes on at once: the CEP operator counts it as late).
+            out.collect(judged(ctx.getBroadcastState(REGISTRY), signal));
             return;
         }
-        if (!waiting.isEmpty()) {
-            LOG.warn(
-                    "No record in the model registry topic after {} model invocations: judging"
-                            + " them on an empty registry (every version unapproved). Publish the"
-                            + " approved versions to the registry topic.",
-                    waiting.size());
-            release(registry, out);
+        List<PolicySignal> atTime = held.get(signal.timestamp);
+        if (atTime == null) {
+            atTime = new ArrayList<>();
+            ctx.timerService().registerEventTimeTimer(signal.timestamp);
         }
-        out.collect(judged(registry, signal));
+        atTime.add(signal.copy());
+        held.put(signal.timestamp, atTime);
+        if (watermark == Long.MIN_VALUE) {
+            warnWhileTheRegistryLoads();
+        }
+    }
+
+    private void warnWhileTheRegistryLoads() {
+        long now = System.currentTimeMillis();
+        if (heldSince == Long.MIN_VALUE) {
+            heldSince = now;
+        } else if (now - heldSince > SLOW_REGISTRY_WARNING_MILLIS
+                && now - lastWarning > SLOW_REGISTRY_WARNING_MILLIS) {
+            lastWarning = now;
+            LOG.warn(
+                    "Model invocations have waited {} s for a watermark: the unapproved-model"
+                            + " policy judges them once the model registry is read to the end it"
+                            + " had at start. Check that the registry topic"
+                            + " (policies.model-registry.topic) is reachable and that the"
+                            + " invocations' sources emit watermarks.",
+                    (now - heldSince) / 1000);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<PolicySignal> out)
+            throws Exception {
+        List<PolicySignal> atTime = held.get(timestamp);
+        if (atTime == null) {
+            return;
+        }
+        ReadOnlyBroadcastState<String, ModelApprovalHistory> registry =
+                ctx.getBroadcastState(REGISTRY);
+        for (PolicySignal signal : atTime) {
+            out.collect(judged(registry, signal));
+        }
+        held.remove(timestamp);
     }
 
     @Override
@@ -109,26 +163,6 @@ public class ModelApprovalFunction
                 key,
                 (history == null ? new ModelApprovalHistory() : history)
                         .with(change.changedAt, change.approved));
-        if (!registry.contains(LOADED)) {
-            registry.put(LOADED, new ModelApprovalHistory());
-        }
-        // A registry record lets the waiting invocations go: it may arrive on any input first.
-        if (!waiting.isEmpty()) {
-            for (PolicySignal signal : waiting) {
-                out.collect(judged(registry, signal));
-            }
-            waiting.clear();
-        }
-    }
-
-    private void release(
-            ReadOnlyBroadcastState<String, ModelApprovalHistory> registry,
-            Collector<PolicySignal> out)
-            throws Exception {
-        for (PolicySignal held : waiting) {
-            out.collect(judged(registry, held));
-        }
-        waiting.clear();
     }
 
     private static PolicySignal judged(
@@ -143,24 +177,5 @@ public class ModelApprovalFunction
         PolicySignal judged = signal.copy();
         judged.modelApproved = history != null && history.approvedAt(signal.timestamp);
         return judged;
-    }
-
-    @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        waitingState.update(waiting);
-    }
-
-    @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        waitingState =
-                context.getOperatorStateStore()
-                        .getListState(
-                                new ListStateDescriptor<>(
-                                        "waiting-invocations",
-                                        TypeInformation.of(PolicySignal.class)));
-        waiting = new ArrayList<>();
-        for (PolicySignal signal : waitingState.get()) {
-            waiting.add(signal);
-        }
     }
 }

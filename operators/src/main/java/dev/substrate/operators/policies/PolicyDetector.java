@@ -43,13 +43,11 @@ public final class PolicyDetector {
     private final List<Policy> policies;
     @Nullable private final DataStream<ModelApproval> registry;
     private final TokenBaseline baseline;
-    private final int maxWaitingForRegistry;
 
     private PolicyDetector(Builder builder) {
         this.policies = List.copyOf(builder.policies);
         this.registry = builder.registry;
         this.baseline = builder.baseline;
-        this.maxWaitingForRegistry = builder.maxWaitingForRegistry;
     }
 
     public static Builder builder() {
@@ -88,9 +86,11 @@ public final class PolicyDetector {
                                     + policy.id()
                                     + " needs the model registry: give the detector its stream");
                 }
+                // Keyed as the CEP operator is: held invocations live in keyed state with timers.
                 read =
-                        read.connect(approvals)
-                                .process(new ModelApprovalFunction(maxWaitingForRegistry))
+                        read.keyBy(policy.key()::of, Types.STRING)
+                                .connect(approvals)
+                                .process(new ModelApprovalFunction())
                                 .returns(signalType)
                                 .uid(uid + "-registry")
                                 .name(policy.id() + " model registry");
@@ -148,7 +148,6 @@ public final class PolicyDetector {
         private List<Policy> policies = List.of();
         @Nullable private DataStream<ModelApproval> registry;
         private TokenBaseline baseline = TokenBaseline.defaults();
-        private int maxWaitingForRegistry = 10_000;
 
         private Builder() {}
 
@@ -160,7 +159,9 @@ public final class PolicyDetector {
 
         /**
          * The approved-model registry's changes, in event time; required when a policy uses {@link
-         * PolicyTemplate#UNAPPROVED_MODEL}.
+         * PolicyTemplate#UNAPPROVED_MODEL}. Its watermark must stay back until the registry as it
+         * stood at start is in ({@link ModelApprovalFunction#registryWatermarks()}): invocations
+         * are judged only when the watermark passes their time.
          */
         public Builder registry(@Nullable DataStream<ModelApproval> registry) {
             this.registry = registry;
@@ -172,18 +173,9 @@ public final class PolicyDetector {
             return this;
         }
 
-        /** Invocations held (per subtask) until the registry's first record arrives. */
-        public Builder maxWaitingForRegistry(int maxWaiting) {
-            this.maxWaitingForRegistry = maxWaiting;
-            return this;
-        }
-
         public PolicyDetector build() {
             if (policies.isEmpty()) {
                 throw new IllegalArgumentException("A policy detector needs at least one policy");
-            }
-            if (maxWaitingForRegistry < 0) {
-                throw new IllegalArgumentException("maxWaitingForRegistry must be ≥ 0");
             }
             return new PolicyDetector(this);
         }

@@ -21,22 +21,25 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The approved-model registry as a broadcast stream: a version approved, then revoked mid-stream
  * (in event time). Invocations after the revocation in event time are violations, those before it
- * are not, though all are judged after the revocation arrived; a version never approved is a
- * violation. (The registry is read before the invocations here: a change that arrives after an
- * invocation was judged does not judge it again.)
+ * are not; a version never approved is a violation. The registry is read only after every
+ * invocation has passed (a fresh start: the registry topic still loading), so the invocations must
+ * wait for the registry's watermark rather than meet a registry that is half read.
  */
 class ModelRegistryRevocationITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.twoSlots();
 
-    private static final CountDownLatch REGISTRY_READ = new CountDownLatch(2);
+    private static final int INVOCATIONS = 20;
+
+    private static final CountDownLatch INVOCATIONS_PASSED = new CountDownLatch(INVOCATIONS);
 
     private static final Instant T0 = Instant.parse("2026-11-03T12:00:00Z");
 
-    /** Lets the invocations go once the registry source has emitted both changes. */
-    private static PolicySignal afterTheRegistry(PolicySignal signal) throws InterruptedException {
-        REGISTRY_READ.await(60, TimeUnit.SECONDS);
-        return signal;
+    /** Lets the registry's changes go once every invocation has passed. */
+    private static ModelApproval afterTheInvocations(ModelApproval change)
+            throws InterruptedException {
+        assertThat(INVOCATIONS_PASSED.await(60, TimeUnit.SECONDS)).isTrue();
+        return change;
     }
 
     @Test
@@ -49,7 +52,7 @@ class ModelRegistryRevocationITCase {
         long revokedAt = T0.plus(Duration.ofMinutes(10)).toEpochMilli();
         List<PolicySignal> invocations = new ArrayList<>();
         List<String> expected = new ArrayList<>();
-        for (int minute = 0; minute < 20; minute++) {
+        for (int minute = 0; minute < INVOCATIONS; minute++) {
             // One principal per invocation: the cool-down does not fold them together.
             PolicySignal s = new PolicySignal();
             s.source = PolicySignal.Source.AUDIT;
@@ -77,7 +80,11 @@ class ModelRegistryRevocationITCase {
         StreamExecutionEnvironment env = PolicyDetectorITCase.environment();
         DataStream<PolicySignal> input =
                 env.fromData(invocations, TypeInformation.of(PolicySignal.class))
-                        .map(ModelRegistryRevocationITCase::afterTheRegistry)
+                        .map(
+                                signal -> {
+                                    INVOCATIONS_PASSED.countDown();
+                                    return signal;
+                                })
                         .returns(TypeInformation.of(PolicySignal.class))
                         .setParallelism(1)
                         .assignTimestampsAndWatermarks(
@@ -85,11 +92,7 @@ class ModelRegistryRevocationITCase {
         DataStream<ModelApproval> changes =
                 env.fromData(registry, TypeInformation.of(ModelApproval.class))
                         .assignTimestampsAndWatermarks(ModelApprovalFunction.registryWatermarks())
-                        .map(
-                                change -> {
-                                    REGISTRY_READ.countDown();
-                                    return change;
-                                })
+                        .map(ModelRegistryRevocationITCase::afterTheInvocations)
                         .returns(TypeInformation.of(ModelApproval.class))
                         .setParallelism(1);
         DataStream<PolicyViolation> violations =
