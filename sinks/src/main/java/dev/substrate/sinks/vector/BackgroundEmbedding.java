@@ -156,6 +156,7 @@ public final class BackgroundEmbedding extends AbstractStreamOperator<EmbeddedDo
     private transient Deque<Batch> inFlight;
     private transient Batch filling;
     private transient long fillingSince;
+    private transient boolean pollScheduled;
     private transient int backlog;
     private transient ListState<VectorDocument> backlogState;
     private transient List<VectorDocument> restored;
@@ -205,7 +206,6 @@ public final class BackgroundEmbedding extends AbstractStreamOperator<EmbeddedDo
             accept(new Pending(document, 0, false));
         }
         restored = null;
-        schedulePoll();
     }
 
     @Override
@@ -240,6 +240,7 @@ public final class BackgroundEmbedding extends AbstractStreamOperator<EmbeddedDo
         if (filling.documents.size() >= settings.batchSize) {
             dispatch();
         }
+        schedulePoll();
     }
 
     @Override
@@ -262,12 +263,18 @@ public final class BackgroundEmbedding extends AbstractStreamOperator<EmbeddedDo
         inFlight.add(batch);
     }
 
+    /** Polls while documents wait (filling or in flight); an idle operator sets no timers. */
     private void schedulePoll() {
+        if (pollScheduled || (filling == null && inFlight.isEmpty())) {
+            return;
+        }
+        pollScheduled = true;
         long now = getProcessingTimeService().getCurrentProcessingTime();
         getProcessingTimeService().registerTimer(now + POLL_MS, this::poll);
     }
 
     private void poll(long time) {
+        pollScheduled = false;
         if (filling != null && time - fillingSince >= settings.maxDelay.toMillis()) {
             dispatch();
         }

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.TestProcessingTimeService;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -162,6 +163,11 @@ class BackgroundEmbeddingTest {
                         .isEqualTo((float) document(n).text().length());
             }
             assertThat(out.get(30)).isEqualTo(new Watermark(1_029));
+            assertThat(
+                            ((TestProcessingTimeService) harness.getProcessingTimeService())
+                                    .getNumActiveTimers())
+                    .as("with nothing waiting, the operator polls no more")
+                    .isZero();
         }
     }
 
