@@ -2,14 +2,18 @@ package dev.substrate.operators.windows;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.typeutils.TupleTypeInfo;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -28,11 +32,16 @@ import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
  * key's inputs in time order however the shuffle in front interleaved them, which is what integrals
  * over consecutive inputs (energy, the throttle shares) need to be exact.
  *
- * <p>One event-time timer per key and distinct timestamp; inputs with the same timestamp leave in
- * arrival order, with their own timestamp. An input the watermark has already passed cannot be put
- * in order any more: it leaves at once, unchanged, and the operators behind treat it as late as
- * they would without the sort. Watermarks pass on after the inputs they release. The held inputs
- * are keyed state, so they are in checkpoints and savepoints (give the operator a stable uid).
+ * <p>Each key holds a list of its inputs with their timestamps and one event-time timer, at the
+ * earliest of them: when the watermark reaches it, every held input the watermark has passed
+ * leaves, sorted (inputs with the same timestamp in arrival order, each with its own timestamp),
+ * and the timer moves to the earliest input still held. So a timer fires per key and watermark
+ * step, not per input. An input the watermark has already passed cannot be put in order any more:
+ * it leaves at once, unchanged, and the operators behind treat it as late as they would without the
+ * sort. Watermarks pass on after the inputs they release. The held inputs are keyed state, so they
+ * are in checkpoints and savepoints (give the operator a stable uid). It keeps its inputs by
+ * reference, so put it right behind a keyBy, where each input arrives deserialized as its own
+ * object, also with object reuse on.
  *
  * <p>With {@link #withStallFlush} the held inputs also leave, each key's in order, when for a whole
  * period of processing time neither the watermark moved nor an input arrived: when every source has
@@ -48,12 +57,20 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
 
     private static final long serialVersionUID = 1L;
 
-    private static final String HELD_STATE = "held-by-timestamp";
+    private static final String HELD_STATE = "held";
+
+    private static final Comparator<Tuple2<Long, ?>> BY_TIMESTAMP =
+            Comparator.comparingLong(held -> held.f0);
 
     private final TypeInformation<T> type;
     private final long stallFlushMillis;
 
-    private transient MapState<Long, List<T>> held;
+    /** The inputs a key holds, with their timestamps, in arrival order. */
+    private transient ListState<Tuple2<Long, T>> held;
+
+    /** The key's pending event-time timer: at or before its earliest held input. */
+    private transient ValueState<Long> timer;
+
     private transient InternalTimerService<VoidNamespace> timers;
     private transient StreamRecord<T> reuse;
 
@@ -92,8 +109,12 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
         super.open();
         held =
                 getRuntimeContext()
-                        .getMapState(
-                                new MapStateDescriptor<>(HELD_STATE, Types.LONG, Types.LIST(type)));
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        HELD_STATE, new TupleTypeInfo<>(Types.LONG, type)));
+        timer =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("next-release", Types.LONG));
         timers =
                 getInternalTimerService("event-time-order", VoidNamespaceSerializer.INSTANCE, this);
         reuse = new StreamRecord<>(null);
@@ -119,28 +140,48 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
             output.collect(element);
             return;
         }
-        List<T> atTs = held.get(ts);
-        if (atTs == null) {
-            atTs = new ArrayList<>(1);
+        held.add(Tuple2.of(ts, element.getValue()));
+        Long next = timer.value();
+        if (next == null || ts < next) {
+            // A later timer left behind fires harmlessly: it releases what is due then.
             timers.registerEventTimeTimer(VoidNamespace.INSTANCE, ts);
+            timer.update(ts);
         }
-        atTs.add(element.getValue());
-        held.put(ts, atTs);
     }
 
     @Override
-    public void onEventTime(InternalTimer<Object, VoidNamespace> timer) throws Exception {
-        long ts = timer.getTimestamp();
-        List<T> atTs = held.get(ts);
-        if (atTs == null) {
-            return; // released by a stall flush
+    public void onEventTime(InternalTimer<Object, VoidNamespace> fired) throws Exception {
+        long watermark = timers.currentWatermark();
+        List<Tuple2<Long, T>> due = new ArrayList<>();
+        List<Tuple2<Long, T>> rest = new ArrayList<>();
+        long earliestRest = Long.MAX_VALUE;
+        Iterable<Tuple2<Long, T>> all = held.get();
+        if (all != null) {
+            for (Tuple2<Long, T> input : all) {
+                if (input.f0 <= watermark) {
+                    due.add(input);
+                } else {
+                    rest.add(input);
+                    earliestRest = Math.min(earliestRest, input.f0);
+                }
+            }
         }
-        emit(ts, atTs);
-        held.remove(ts);
+        if (due.isEmpty()) {
+            return; // a timer left behind, or what it was for went in a stall flush
+        }
+        emitSorted(due);
+        if (rest.isEmpty()) {
+            held.clear();
+            timer.clear();
+        } else {
+            held.update(rest);
+            timers.registerEventTimeTimer(VoidNamespace.INSTANCE, earliestRest);
+            timer.update(earliestRest);
+        }
     }
 
     @Override
-    public void onProcessingTime(InternalTimer<Object, VoidNamespace> timer) {
+    public void onProcessingTime(InternalTimer<Object, VoidNamespace> fired) {
         // No keyed processing-time timers: the stall check is one timer per subtask.
     }
 
@@ -150,9 +191,11 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
         super.processWatermark(mark);
     }
 
-    private void emit(long ts, List<T> values) {
-        for (T value : values) {
-            output.collect(reuse.replace(value, ts));
+    /** Emits {@code inputs} in timestamp order, equal timestamps in arrival order (stable sort). */
+    private void emitSorted(List<Tuple2<Long, T>> inputs) {
+        inputs.sort(BY_TIMESTAMP);
+        for (Tuple2<Long, T> input : inputs) {
+            output.collect(reuse.replace(input.f1, input.f0));
         }
     }
 
@@ -181,16 +224,15 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
         }
         for (Object key : keys) {
             setCurrentKey(key);
-            List<Map.Entry<Long, List<T>>> entries = new ArrayList<>();
-            for (Map.Entry<Long, List<T>> entry : held.entries()) {
-                entries.add(Map.entry(entry.getKey(), entry.getValue()));
+            List<Tuple2<Long, T>> all = new ArrayList<>();
+            Iterable<Tuple2<Long, T>> inputs = held.get();
+            if (inputs != null) {
+                inputs.forEach(all::add);
             }
-            entries.sort(Map.Entry.comparingByKey());
-            for (Map.Entry<Long, List<T>> entry : entries) {
-                emit(entry.getKey(), entry.getValue());
-            }
-            // The event-time timers stay; they find nothing when the watermark reaches them.
+            emitSorted(all);
+            // The key's event-time timer stays; it finds nothing when the watermark reaches it.
             held.clear();
+            timer.clear();
         }
     }
 }
