@@ -395,7 +395,7 @@ public final class TelemetryAggregationBenchmark {
         }
     }
 
-    private static long longArg(String[] args, String name, long defaultValue) {
+    static long longArg(String[] args, String name, long defaultValue) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return Long.parseLong(args[i + 1].replace("_", ""));
