@@ -1,5 +1,6 @@
 package dev.substrate.bench;
 
+import dev.substrate.bench.TelemetryAggregationBenchmark.Run;
 import dev.substrate.events.GpuSample;
 import dev.substrate.operators.telemetry.windows.GpuWindowAccumulator;
 import dev.substrate.operators.telemetry.windows.GpuWindowAggregator;
@@ -13,15 +14,8 @@ import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.datagen.source.DataGeneratorSource;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -41,12 +35,6 @@ public final class EventTimeOrderBenchmark {
 
     private EventTimeOrderBenchmark() {}
 
-    record Run(String engine, long events, long netMillis, long rows, long count, double energy) {
-        double eventsPerSecond() {
-            return events * 1000.0 / netMillis;
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         long samples = TelemetryAggregationBenchmark.longArg(args, "--samples", 2_000_000L);
         int gpus = (int) TelemetryAggregationBenchmark.longArg(args, "--gpus", 1_000L);
@@ -57,23 +45,16 @@ public final class EventTimeOrderBenchmark {
                 samples,
                 gpus,
                 rounds);
-        run(samples / 10, gpus, true);
-        run(samples / 10, gpus, false);
+        TelemetryAggregationBenchmark.report("warm-up", run(samples / 10, gpus, true));
+        TelemetryAggregationBenchmark.report("warm-up", run(samples / 10, gpus, false));
         List<Run> runs = new ArrayList<>();
-        for (int r = 0; r < rounds; r++) {
-            runs.add(report(run(samples, gpus, true)));
-            runs.add(report(run(samples, gpus, false)));
+        for (int r = 1; r <= rounds; r++) {
+            runs.add(TelemetryAggregationBenchmark.report("round " + r, run(samples, gpus, true)));
+            runs.add(TelemetryAggregationBenchmark.report("round " + r, run(samples, gpus, false)));
         }
-        Run first = runs.get(0);
-        for (Run run : runs) {
-            if (run.rows != first.rows
-                    || run.count != first.count
-                    || Math.abs(run.energy - first.energy) > 1e-9 * Math.abs(first.energy)) {
-                throw new IllegalStateException("Results differ: " + run + " vs " + first);
-            }
-        }
-        Run sorted = best(runs, "sorted");
-        Run unsorted = best(runs, "unsorted");
+        Run first = TelemetryAggregationBenchmark.sameResults(runs);
+        Run sorted = TelemetryAggregationBenchmark.best(runs, "sorted");
+        Run unsorted = TelemetryAggregationBenchmark.best(runs, "unsorted");
         System.out.printf(
                 Locale.ROOT,
                 "best: sorted %,.0f events/s, unsorted %,.0f events/s, ratio %.2f;"
@@ -81,25 +62,15 @@ public final class EventTimeOrderBenchmark {
                 sorted.eventsPerSecond(),
                 unsorted.eventsPerSecond(),
                 sorted.eventsPerSecond() / unsorted.eventsPerSecond(),
-                first.rows,
-                first.count,
-                first.energy);
+                first.rows(),
+                first.countSum(),
+                first.powerSum());
     }
 
+    /** One job over {@code count} readings; its checksum's "power" is the windows' energy. */
     private static Run run(long count, int gpus, boolean sorted) throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        conf.set(PipelineOptions.OBJECT_REUSE, true);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
-        DataStream<GpuSample> samples =
-                env.fromSource(
-                        new DataGeneratorSource<>(
-                                new SampleGenerator(gpus),
-                                count,
-                                new AvroTypeInfo<>(GpuSample.class)),
-                        WatermarkStrategy.<GpuSample>forMonotonousTimestamps()
-                                .withTimestampAssigner((s, t) -> s.getTimestamp().toEpochMilli()),
-                        "generator");
+        StreamExecutionEnvironment env = TelemetryAggregationBenchmark.env(1);
+        DataStream<GpuSample> samples = TelemetryAggregationBenchmark.samples(env, count, gpus);
         TelemetryWindowsConfig config = TelemetryWindowsConfig.defaults();
         DataStream<GpuWindowAccumulator> windows =
                 sorted
@@ -111,15 +82,7 @@ public final class EventTimeOrderBenchmark {
                                 acc -> acc.energyJoules() == null ? 0.0 : acc.energyJoules()),
                         Types.BOOLEAN)
                 .sinkTo(new DiscardingSink<>());
-        String engine = sorted ? "sorted" : "unsorted";
-        JobExecutionResult result = env.execute("bench-order-" + engine);
-        return new Run(
-                engine,
-                count,
-                result.getNetRuntime(TimeUnit.MILLISECONDS),
-                result.<Long>getAccumulatorResult("rows"),
-                result.<Long>getAccumulatorResult("countSum"),
-                result.<Double>getAccumulatorResult("powerSum"));
+        return TelemetryAggregationBenchmark.run(env, sorted ? "sorted" : "unsorted", count);
     }
 
     /** The 1-minute GPU windows as they were before the sort: keyBy GPU, pre-aggregate, merge. */
@@ -148,24 +111,5 @@ public final class EventTimeOrderBenchmark {
                         new GpuWindowBoundsFunction(),
                         type,
                         type);
-    }
-
-    private static Run best(List<Run> runs, String engine) {
-        return runs.stream()
-                .filter(r -> r.engine.equals(engine))
-                .min((a, b) -> Long.compare(a.netMillis, b.netMillis))
-                .orElseThrow();
-    }
-
-    private static Run report(Run run) {
-        System.out.printf(
-                Locale.ROOT,
-                "%-9s %,12.0f events/s  (%,d events in %.2f s, %,d windows)%n",
-                run.engine,
-                run.eventsPerSecond(),
-                run.events,
-                run.netMillis / 1000.0,
-                run.rows);
-        return run;
     }
 }
