@@ -50,8 +50,9 @@ import org.apache.flink.util.OutputTag;
  * readings would never fire. Every window operator here is a {@link QuietClosingWindowOperator}: a
  * 1-minute GPU window closes, marked {@code closed_by = QUIET_TIME}, once event time has stood
  * still for {@link TelemetryWindowsConfig#quietClose() q} of processing time and the window got
- * nothing for q (the pre-aggregation sends its partials as soon as the watermark stops, {@link
- * LocalWindowPreAggregator#withStallFlush}, within q/8). The levels behind wait longer, so that the
+ * nothing for q (once input and watermark stop, the sort releases the readings it holds within q/8,
+ * {@link EventTimeSorter#withStallFlush}, and the pre-aggregation sends its partials within another
+ * q/8, {@link LocalWindowPreAggregator#withStallFlush}). The levels behind wait longer, so that the
  * level before has closed and its windows have arrived when they close: the 5-minute GPU windows
  * and the 1-minute node rollups after 1.5 q of still event time, the 5-minute node and 1-minute
  * cluster rollups after 1.75 q, the 5-minute cluster rollups after 2 q (and each a q/8 after its
