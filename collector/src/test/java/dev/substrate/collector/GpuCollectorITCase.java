@@ -462,10 +462,19 @@ class GpuCollectorITCase {
     static void awaitUntil(
             java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> state)
             throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        awaitUntil(condition, state, Duration.ofSeconds(60));
+    }
+
+    /** Waits up to {@code limit} for {@code condition}; the failure says {@code state}. */
+    static void awaitUntil(
+            java.util.function.BooleanSupplier condition,
+            java.util.function.Supplier<String> state,
+            Duration limit)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("Waited 60 s; " + state.get());
+                throw new AssertionError("Waited " + limit.toSeconds() + " s; " + state.get());
             }
             Thread.sleep(20);
         }

@@ -134,12 +134,15 @@ class GpuCollectorOutageITCase {
             assertThat(during.dropped()).isGreaterThanOrEqualTo(300 - 10 - 50);
 
             broker = startBroker(dir.resolve("kafka"), port); // back, same port, same data
+            // The producer retries what it held until the broker answers again; one CI run saw
+            // no acknowledgement in the first minute after the restarted broker came back.
             awaitUntil(
                     () ->
                             collector.status().undelivered() == 0
                                     && collector.status().sent() + collector.status().dropped()
                                             == 340,
-                    () -> collector.status().line());
+                    () -> collector.status().line(),
+                    Duration.ofMinutes(3));
             bounds.stop();
             // A reading the producer gave back while Kafka was away was the oldest: dropped too.
             long dropped = collector.status().dropped();

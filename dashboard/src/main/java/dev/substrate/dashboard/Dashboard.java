@@ -9,9 +9,12 @@ import dev.substrate.dashboard.feeds.FeedConsumer;
 import dev.substrate.dashboard.feeds.GpuAnomalyFeed;
 import dev.substrate.dashboard.feeds.GpuMetricsFeed;
 import dev.substrate.dashboard.feeds.NodeHealthFeed;
+import dev.substrate.dashboard.feeds.PolicyViolationFeed;
+import dev.substrate.dashboard.feeds.SchedulingDecisionFeed;
 import dev.substrate.dashboard.live.UpdateHub;
 import dev.substrate.dashboard.metrics.DashboardMetrics;
 import dev.substrate.dashboard.metrics.FlinkRestMetrics;
+import dev.substrate.dashboard.tenants.TenantUsage;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.vectors.http.SearchApi;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -34,10 +37,11 @@ import javax.annotation.Nullable;
  * substrate dashboard} starts one against a cluster's Kafka, registry and Flink.
  *
  * <pre>
- *  Kafka output topics ──► FeedConsumer ──► Feed (one per topic) ──┐
- *  (wire format, registry)                                          ├─► UpdateHub ─► /events (SSE)
- *  Flink REST API ──► FlinkRestMetrics (every 5 s) ─► pipeline panel┘
- *                            └────────────────────────────────────────► /metrics (Prometheus)
+ *  Kafka output topics ──► FeedConsumer ──► Feed (one per topic) ──────┐
+ *  (wire format, registry)                   │ decisions, node windows  │
+ *                                            └─► TenantUsage ───────────┼─► UpdateHub ─► /events
+ *  Flink REST API ──► FlinkRestMetrics (every 5 s) ─► pipeline panel ───┘      (SSE)
+ *                            └───────────────────────────────────────────► /metrics (Prometheus)
  * </pre>
  */
 public final class Dashboard implements AutoCloseable {
@@ -73,13 +77,17 @@ public final class Dashboard implements AutoCloseable {
                         .port(builder.port)
                         .token(builder.token)
                         .build();
+        TenantUsage tenants = new TenantUsage();
         List<Feed<?>> feeds =
                 List.of(
-                        new GpuMetricsFeed(builder.topic(Topics.GPU_METRICS)),
+                        new GpuMetricsFeed(builder.topic(Topics.GPU_METRICS), tenants),
                         new ClusterCapacityFeed(builder.topic(Topics.CLUSTER_CAPACITY)),
                         new NodeHealthFeed(builder.topic(Topics.NODE_HEALTH), metrics),
                         new GpuAnomalyFeed(builder.topic(Topics.GPU_ANOMALIES), metrics),
-                        new DeadLetterFeed(builder.topic(Topics.DEAD_LETTERS), metrics));
+                        new DeadLetterFeed(builder.topic(Topics.DEAD_LETTERS), metrics),
+                        new SchedulingDecisionFeed(
+                                builder.topic(Topics.SCHEDULING_DECISIONS), metrics, tenants),
+                        new PolicyViolationFeed(builder.topic(Topics.POLICY_VIOLATIONS), metrics));
         this.consumer =
                 new FeedConsumer(
                         builder.kafka,
@@ -172,7 +180,9 @@ public final class Dashboard implements AutoCloseable {
         CLUSTER_CAPACITY("substrate.cluster-capacity"),
         NODE_HEALTH("substrate.node-health"),
         GPU_ANOMALIES("substrate.gpu-anomalies"),
-        DEAD_LETTERS("substrate.dead-letters");
+        DEAD_LETTERS("substrate.dead-letters"),
+        SCHEDULING_DECISIONS("substrate.scheduling-decisions"),
+        POLICY_VIOLATIONS("substrate.policy-violations");
 
         private final String defaultName;
 

@@ -1,14 +1,21 @@
 package dev.substrate.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.substrate.dashboard.feeds.DeadLetterFeed;
 import dev.substrate.dashboard.feeds.GpuMetricsFeed;
 import dev.substrate.dashboard.feeds.NodeHealthFeed;
+import dev.substrate.dashboard.feeds.PolicyViolationFeed;
+import dev.substrate.dashboard.feeds.SchedulingDecisionFeed;
 import dev.substrate.dashboard.live.Update;
 import dev.substrate.dashboard.live.UpdateHub;
+import dev.substrate.dashboard.tenants.TenantUsage;
 import dev.substrate.events.DeadLetterReason;
 import dev.substrate.events.NodeStatus;
+import dev.substrate.events.PolicySeverity;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
 import dev.substrate.testkit.EmbeddedServicesExtension;
@@ -69,13 +76,64 @@ class DashboardFeedsITCase {
                     Dashboard.Topics.DEAD_LETTERS,
                     OutputTopics.deadLetter(42, DeadLetterReason.NOT_WIRE_FORMAT, null, "short"));
             outputs.sendRaw(Dashboard.Topics.NODE_HEALTH, new byte[] {1, 2, 3});
+            // Two GPUs of node-1 placed for acme at the window's start, then its node window.
+            for (int repeat = 0; repeat < 2; repeat++) {
+                outputs.send(
+                        Dashboard.Topics.SCHEDULING_DECISIONS,
+                        OutputTopics.placement(
+                                "acme", "req-1", "node-1", window, 2, "fits <b>node-1</b>"));
+            }
+            for (int revision = 1; revision <= 2; revision++) {
+                outputs.send(
+                        Dashboard.Topics.POLICY_VIOLATIONS,
+                        OutputTopics.violation(
+                                "credential-stuffing",
+                                PolicySeverity.HIGH,
+                                "tok-1",
+                                revision,
+                                "7 denied logins, then a success"));
+            }
 
             UpdateHub hub = dashboard.hub();
+            // The window after the placement is read (topics are read in no set order).
+            awaitPanel(hub, SchedulingDecisionFeed.PANEL, u -> u.size() == 1);
+            outputs.send(
+                    Dashboard.Topics.GPU_METRICS,
+                    OutputTopics.nodeWindow("h100-a", "node-1", window, 4, 24_000));
             awaitPanel(
                     hub,
                     GpuMetricsFeed.PANEL,
                     u -> u.size() == 2 && u.get(0).json().contains("\"sample_count\":120"));
             awaitPanel(hub, DeadLetterFeed.REASONS_PANEL, u -> u.size() == 2);
+            awaitPanel(
+                    hub,
+                    PolicyViolationFeed.PANEL,
+                    u -> u.size() == 1 && u.get(0).json().contains("\"revision\":2"));
+            awaitPanel(
+                    hub,
+                    TenantUsage.PANEL,
+                    u -> u.size() == 1 && !u.get(0).json().contains("\"energy_kwh\":0.0,"));
+
+            assertThat(hub.panel(SchedulingDecisionFeed.PANEL))
+                    .singleElement()
+                    .satisfies(u -> assertThat(u.json()).contains("fits <b>node-1</b>"));
+            assertThat(hub.panel(SchedulingDecisionFeed.TIMELINE_PANEL))
+                    .extracting(Update::json)
+                    .containsExactly(
+                            "{\"action\":\"ASSIGN\",\"minute\":"
+                                    + window.toEpochMilli()
+                                    + ",\"count\":1}");
+            assertThat(hub.panel(PolicyViolationFeed.PANEL).get(0).json())
+                    .contains("\"evidence\":[\"audit-1\",\"audit-2\"]")
+                    .contains("7 denied logins, then a success");
+            assertThat(hub.panel(PolicyViolationFeed.SEVERITIES_PANEL))
+                    .extracting(Update::json)
+                    .containsExactly("{\"severity\":\"HIGH\",\"count\":1}");
+            // 2 of the node's 4 GPUs for the whole window: half of its 24 kJ; 2 GPUs × 1 minute.
+            JsonNode acme = new ObjectMapper().readTree(hub.panel(TenantUsage.PANEL).get(0).json());
+            assertThat(acme.path("tenant").asText()).isEqualTo("acme");
+            assertThat(acme.path("energy_kwh").asDouble()).isCloseTo(12_000 / 3.6e6, within(1e-12));
+            assertThat(acme.path("gpu_hours").asDouble()).isCloseTo(2 / 60.0, within(1e-12));
 
             List<Update> windows = hub.panel(GpuMetricsFeed.PANEL);
             assertThat(windows.get(0).key()).isEqualTo("h100-a|" + window.toEpochMilli());
@@ -114,7 +172,16 @@ class DashboardFeedsITCase {
                     .contains("substrate_dashboard_node_health_changes_total{status=\"DRAIN\"} 1.0")
                     .contains(
                             "substrate_dashboard_undecodable_records_total{topic=\"substrate.node-health\"}"
-                                + " 1.0");
+                                + " 1.0")
+                    .contains(
+                            "substrate_dashboard_scheduling_decisions_total{action=\"ASSIGN\"}"
+                                    + " 1.0")
+                    .contains(
+                            "substrate_dashboard_policy_violations_total"
+                                    + "{policy=\"credential-stuffing\",severity=\"HIGH\"} 1.0")
+                    .contains("substrate_dashboard_decision_latency_seconds_bucket{le=\"2.5\"} 1")
+                    .contains("substrate_dashboard_detection_latency_seconds_bucket{le=\"1.0\"} 0")
+                    .contains("substrate_dashboard_detection_latency_seconds_bucket{le=\"2.5\"} 1");
         }
     }
 

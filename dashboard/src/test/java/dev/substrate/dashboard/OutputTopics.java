@@ -2,10 +2,15 @@ package dev.substrate.dashboard;
 
 import dev.substrate.events.DeadLetter;
 import dev.substrate.events.DeadLetterReason;
+import dev.substrate.events.DecisionTarget;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.MetricsLevel;
 import dev.substrate.events.NodeHealth;
 import dev.substrate.events.NodeStatus;
+import dev.substrate.events.PolicySeverity;
+import dev.substrate.events.PolicyViolation;
+import dev.substrate.events.SchedulingAction;
+import dev.substrate.events.SchedulingDecision;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.wire.AvroWireEncoder;
 import java.nio.ByteBuffer;
@@ -31,7 +36,9 @@ final class OutputTopics implements AutoCloseable {
                     Dashboard.Topics.CLUSTER_CAPACITY.defaultName(),
                     Dashboard.Topics.NODE_HEALTH.defaultName(),
                     Dashboard.Topics.GPU_ANOMALIES.defaultName(),
-                    Dashboard.Topics.DEAD_LETTERS.defaultName());
+                    Dashboard.Topics.DEAD_LETTERS.defaultName(),
+                    Dashboard.Topics.SCHEDULING_DECISIONS.defaultName(),
+                    Dashboard.Topics.POLICY_VIOLATIONS.defaultName());
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final SchemaRegistryClient registry;
@@ -89,6 +96,17 @@ final class OutputTopics implements AutoCloseable {
                 .build();
     }
 
+    /** A 1-minute node window of {@code gpus} GPUs that used {@code joules}. */
+    static GpuMetrics nodeWindow(
+            String cluster, String node, Instant start, int gpus, double joules) {
+        GpuMetrics row = clusterWindow(cluster, start, gpus * 60L, 50.0);
+        row.setLevel(MetricsLevel.NODE);
+        row.setNode(node);
+        row.setGpuCount(gpus);
+        row.setEnergyJoules(joules);
+        return row;
+    }
+
     static NodeHealth nodeHealth(String cluster, String node, NodeStatus status, String reason) {
         Instant at = Instant.parse("2026-12-01T10:00:00Z");
         return NodeHealth.newBuilder()
@@ -115,6 +133,65 @@ final class OutputTopics implements AutoCloseable {
                 .setRule(rule)
                 .setMessage(message)
                 .setOriginalValue(ByteBuffer.wrap("secret@example.com".getBytes()))
+                .build();
+    }
+
+    /** A decision placing {@code gpus} GPUs of {@code node} at {@code at}, 2 s after it. */
+    static SchedulingDecision placement(
+            String tenant, String request, String node, Instant at, int gpus, String reason) {
+        List<Integer> indices = new java.util.ArrayList<>();
+        for (int i = 0; i < gpus; i++) {
+            indices.add(i);
+        }
+        return SchedulingDecision.newBuilder()
+                .setDecisionId(request + "#1")
+                .setRequestId(request)
+                .setSequence(1)
+                .setTenant(tenant)
+                .setAction(SchedulingAction.ASSIGN)
+                .setDecidedAt(at)
+                .setKind("TRAINING")
+                .setAcceleratorType("H100")
+                .setGpus(gpus)
+                .setPriority(5)
+                .setEffectivePriority(5)
+                .setRegion("eu-west")
+                .setCluster("h100-a")
+                .setNode(node)
+                .setTargets(
+                        List.of(
+                                DecisionTarget.newBuilder()
+                                        .setRegion("eu-west")
+                                        .setCluster("h100-a")
+                                        .setNode(node)
+                                        .setGpuIndices(indices)
+                                        .build()))
+                .setReason(reason)
+                .setHealthVersion(0)
+                .setCapacityVersion(0)
+                .setProcessingLatencyMs(5)
+                .setEmittedAt(at.plusSeconds(2))
+                .build();
+    }
+
+    static PolicyViolation violation(
+            String policy, PolicySeverity severity, String key, int revision, String narrative) {
+        Instant last = Instant.parse("2026-12-01T10:00:05Z");
+        return PolicyViolation.newBuilder()
+                .setViolationId(policy + "-v1:" + key + "@2026-12-01T10:00:00Z")
+                .setRevision(revision)
+                .setPolicyId(policy)
+                .setPolicyVersion(1)
+                .setSeverity(severity)
+                .setKey(key)
+                .setKeyKind("principal")
+                .setFirstEventAt(Instant.parse("2026-12-01T10:00:00Z"))
+                .setLastEventAt(last)
+                .setEvidence(List.of("audit-1", "audit-2"))
+                .setNarrative(narrative)
+                .setSuppressedCount(revision == 1 ? 0 : 3)
+                .setDetectedAt(last.plusMillis(1_500))
+                .setDetectionLatencyMs(1_500)
                 .build();
     }
 }

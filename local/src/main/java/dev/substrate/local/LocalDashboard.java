@@ -2,6 +2,8 @@ package dev.substrate.local;
 
 import dev.substrate.dashboard.Dashboard;
 import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.scheduling.SchedulingOptions;
 import dev.substrate.jobs.telemetry.FleetHealthOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
 import dev.substrate.jobs.vectors.VectorOptions;
@@ -10,6 +12,7 @@ import dev.substrate.vectors.LazyVectorSearch;
 import dev.substrate.vectors.http.SearchApi;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.flink.configuration.Configuration;
 
@@ -41,7 +44,7 @@ final class LocalDashboard implements AutoCloseable {
                                 VectorOptions.embedder(config),
                                 System.getenv())
                         : null;
-        Dashboard dashboard =
+        Dashboard.Builder builder =
                 Dashboard.builder()
                         .kafka(bootstrapServers)
                         .registry(registry)
@@ -49,25 +52,22 @@ final class LocalDashboard implements AutoCloseable {
                         .search(search == null ? null : new SearchApi(search))
                         .port(port)
                         // A local run's outputs are all of this run's data directory.
-                        .lookBack(Duration.ofDays(7))
-                        .topic(
-                                Dashboard.Topics.GPU_METRICS,
-                                config.get(TelemetryWindowsOptions.TOPIC))
-                        .topic(
-                                Dashboard.Topics.NODE_HEALTH,
-                                config.get(FleetHealthOptions.NODE_HEALTH_TOPIC))
-                        .topic(
-                                Dashboard.Topics.GPU_ANOMALIES,
-                                config.get(FleetHealthOptions.ANOMALY_TOPIC))
-                        .topic(
-                                Dashboard.Topics.CLUSTER_CAPACITY,
-                                config.get(FleetHealthOptions.CAPACITY_TOPIC))
-                        .topic(
-                                Dashboard.Topics.DEAD_LETTERS,
-                                config.get(SubstrateOptions.DEAD_LETTER_TOPIC))
-                        .build()
-                        .start();
-        return new LocalDashboard(dashboard, search);
+                        .lookBack(Duration.ofDays(7));
+        topics(config).forEach(builder::topic);
+        return new LocalDashboard(builder.build().start(), search);
+    }
+
+    /** The names the job's configuration gives the topics the dashboard reads. */
+    private static Map<Dashboard.Topics, String> topics(Configuration config) {
+        return Map.of(
+                Dashboard.Topics.GPU_METRICS, config.get(TelemetryWindowsOptions.TOPIC),
+                Dashboard.Topics.NODE_HEALTH, config.get(FleetHealthOptions.NODE_HEALTH_TOPIC),
+                Dashboard.Topics.GPU_ANOMALIES, config.get(FleetHealthOptions.ANOMALY_TOPIC),
+                Dashboard.Topics.CLUSTER_CAPACITY, config.get(FleetHealthOptions.CAPACITY_TOPIC),
+                Dashboard.Topics.DEAD_LETTERS, config.get(SubstrateOptions.DEAD_LETTER_TOPIC),
+                Dashboard.Topics.SCHEDULING_DECISIONS,
+                        config.get(SchedulingOptions.DECISIONS_TOPIC),
+                Dashboard.Topics.POLICY_VIOLATIONS, config.get(PolicyOptions.VIOLATIONS_TOPIC));
     }
 
     URI url() {

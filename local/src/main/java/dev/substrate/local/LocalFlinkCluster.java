@@ -11,6 +11,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -19,6 +20,7 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointRestoreSettings;
 import org.apache.flink.runtime.jobmaster.JobResult;
+import org.apache.flink.runtime.messages.FlinkJobNotFoundException;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -40,6 +42,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
      * of the requests" and gave channels fewer buffers than they want.
      */
     public static final MemorySize NETWORK_MEMORY = MemorySize.ofMebiBytes(256);
+
+    /** How long the in-process job manager waits for a heartbeat of the task manager. */
+    static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(3);
 
     private static final String LOOPBACK = "127.0.0.1";
 
@@ -70,6 +75,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                 dataDir.resolve("checkpoints").toUri().toString());
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        // Job manager and task manager share this JVM: a missed heartbeat means a starved JVM
+        // (a loaded laptop, a CI machine), never a lost task manager, and the 50 s default
+        // restarted every job of a run that started slowly.
+        config.set(HeartbeatManagerOptions.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT);
         MiniCluster cluster =
                 new MiniCluster(
                         new MiniClusterConfiguration.Builder()
@@ -141,7 +150,21 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
 
     public JobStatus status() throws Exception {
-        return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+        try {
+            return cluster.getJobStatus(jobId).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (ExceptionUtils.findThrowable(e, FlinkJobNotFoundException.class).isEmpty()) {
+                throw e;
+            }
+            // Between its end and its archive, a job is briefly unknown to the dispatcher; its
+            // result is kept, and says how it ended.
+            JobResult result = cluster.requestJobResult(jobId).get(30, TimeUnit.SECONDS);
+            return switch (result.getApplicationStatus()) {
+                case SUCCEEDED -> JobStatus.FINISHED;
+                case CANCELED -> JobStatus.CANCELED;
+                default -> JobStatus.FAILED;
+            };
+        }
     }
 
     /**

@@ -35,10 +35,13 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrashRecoveryITCase {
 
+    /** Every stage on, the vector store's embedding included: the defaults. */
+    private static final Map<String, String> DEFAULTS = Map.of();
+
     /**
-     * Without the vector stage. KNOWN DEFECT (open, see README "Known defects"): a run resumed from
-     * the checkpoint of a killed run with the vector stage on stops making progress (the lake stops
-     * growing); every other stage resumes exactly once, as tested here.
+     * The damaged-state runs leave the vector stage off. KNOWN DEFECT (open): with it on, the
+     * largest state file is the embedding backlog, and garbage written into it gave a run that
+     * neither failed nor committed within 3 minutes (one CI run), instead of the restore error.
      */
     private static final Map<String, String> WITHOUT_VECTORS =
             Map.of("SUBSTRATE_VECTORS_ENABLED", "false");
@@ -53,19 +56,18 @@ class CrashRecoveryITCase {
         String first = cleanRun(true);
         assertThat(first).contains("Starting fresh");
 
+        // Killed mid-run; the next run resumes from that run's newest checkpoint (not from the
+        // older savepoint) and is killed in turn while it takes its final savepoint; the one after
+        // resumes from that and is killed mid-run; then a clean run finishes on their state.
         killMidRun();
-        String afterMidRunKill = cleanRun(false);
-        assertThat(afterMidRunKill)
+        String resumedAfterMidRunKill = killDuringFinalSavepoint();
+        assertThat(resumedAfterMidRunKill)
                 .as("the killed run's newest checkpoint, not the older savepoint")
                 .contains("Resuming from the newest snapshot, the checkpoint checkpoints/");
 
-        killDuringFinalSavepoint();
-        cleanRun(false);
-
         killMidRun();
-        killMidRun();
-        String afterTwoKills = cleanRun(false);
-        assertThat(afterTwoKills).contains("Resuming from the newest snapshot, the checkpoint");
+        String afterKills = cleanRun(false);
+        assertThat(afterKills).contains("Resuming from the newest snapshot, the checkpoint");
 
         AuditReport audit = auditLake();
         assertThat(audit.missingExamples()).isEmpty();
@@ -113,7 +115,13 @@ class CrashRecoveryITCase {
 
         // Same size, garbage inside: only a restore can tell, and it fails the same way every
         // time; the run must end with the cause after a few restarts, not loop.
-        overwriteMiddle(largestStateFile(savepoint));
+        // Every state file: the vector stage's (the largest) is not read with the stage off.
+        try (Stream<Path> files = Files.list(savepoint)) {
+            for (Path file :
+                    files.filter(f -> !f.getFileName().toString().equals("_metadata")).toList()) {
+                overwriteMiddle(file);
+            }
+        }
         try (LocalRunProcess run =
                 LocalRunProcess.start(WITHOUT_VECTORS, args("--duration", "60s"))) {
             int exit = run.await(RUN_TIMEOUT);
@@ -135,7 +143,7 @@ class CrashRecoveryITCase {
     }
 
     private static String refused(String... options) throws Exception {
-        try (LocalRunProcess run = LocalRunProcess.start(WITHOUT_VECTORS, args(options))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args(options))) {
             assertThat(run.await(Duration.ofSeconds(60))).as(run.output()).isEqualTo(2);
             return run.output();
         }
@@ -153,8 +161,7 @@ class CrashRecoveryITCase {
 
     /** A bounded run that stops cleanly, audits the lake itself and must exit 0. */
     private static String cleanRun(boolean checkSockets) throws Exception {
-        try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--events", "400"))) {
+        try (LocalRunProcess run = LocalRunProcess.start(DEFAULTS, args("--events", "400"))) {
             if (checkSockets) {
                 run.awaitLine(line -> line.startsWith("Job running"), RUN_TIMEOUT);
                 assertThat(ListeningSockets.of(run.pid()))
@@ -172,7 +179,7 @@ class CrashRecoveryITCase {
     /** A streaming run killed after it has committed to the lake for a while. */
     private static void killMidRun() throws Exception {
         try (LocalRunProcess run =
-                LocalRunProcess.start(WITHOUT_VECTORS, args("--duration", "5m", "--rate", "400"))) {
+                LocalRunProcess.start(DEFAULTS, args("--duration", "5m", "--rate", "400"))) {
             long atStart = lakeRows(run.awaitLine(line -> line.startsWith("["), RUN_TIMEOUT));
             // Killed once this run has committed to the lake, and then once more in the middle.
             run.awaitLine(line -> line.startsWith("[") && lakeRows(line) > atStart, RUN_TIMEOUT);
@@ -183,13 +190,13 @@ class CrashRecoveryITCase {
         }
     }
 
-    /** A streaming run killed while it takes its final savepoint. */
-    private static void killDuringFinalSavepoint() throws Exception {
+    /** A streaming run killed while it takes its final savepoint; returns what it printed. */
+    private static String killDuringFinalSavepoint() throws Exception {
         try (LocalRunProcess run =
-                LocalRunProcess.start(
-                        WITHOUT_VECTORS, args("--duration", "10s", "--rate", "400"))) {
+                LocalRunProcess.start(DEFAULTS, args("--duration", "10s", "--rate", "400"))) {
             run.awaitLine(line -> line.startsWith("Taking a final savepoint"), RUN_TIMEOUT);
             run.kill9();
+            return run.output();
         }
     }
 

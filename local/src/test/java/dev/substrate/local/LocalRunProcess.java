@@ -111,6 +111,14 @@ final class LocalRunProcess implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** SIGINT, as Ctrl-C: asks the run to stop cleanly (final savepoint, summary, audit). */
+    void interrupt() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -INT " + process.pid() + " failed");
+        }
+    }
+
     long pid() {
         return process.pid();
     }

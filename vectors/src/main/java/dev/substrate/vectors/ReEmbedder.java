@@ -88,6 +88,12 @@ public final class ReEmbedder {
                             + " documents"
                             + (failed > 0 ? " (" + failed + " failed)" : ""));
         }
+        if (reembedded > 0 && reembedded * 2 >= store.count(DocumentFilter.none())) {
+            // Most of the index was rewritten: its replaced documents and many small segments
+            // slow every kNN query (one HNSW graph per segment) until merged.
+            progress.accept("merging the index into one segment for faster kNN queries");
+            store.compact(1);
+        }
         return new Report(model, stale.size(), reembedded, failed, List.copyOf(failures));
     }
 }

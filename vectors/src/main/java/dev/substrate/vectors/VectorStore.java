@@ -25,6 +25,15 @@ public interface VectorStore extends AutoCloseable {
      */
     void commit(VectorBatch batch);
 
+    /**
+     * Reorganizes the store for faster queries after a bulk load, into at most {@code maxSegments}
+     * parts where that means something (Lucene's segments, each one HNSW graph); a no-op for a
+     * store that manages this itself (Qdrant optimizes its segments in the background).
+     *
+     * @throws VectorStoreException when the store is read-only or cannot be written
+     */
+    default void compact(int maxSegments) {}
+
     /** The {@code k} documents whose vectors are nearest to {@code vector}, best first. */
     List<StoredHit> nearest(float[] vector, int k, DocumentFilter filter);
 

@@ -225,30 +225,71 @@
     ];
   }
 
-  // Panels whose feeds come with later stages (scheduling decisions, policy violations): the
-  // labelled placeholder becomes a list as soon as a feed publishes to the panel, showing the
-  // record's tag field and its other fields as text.
-  function genericLine(tagFields) {
-    return function (record) {
-      const tagField = tagFields.find(function (f) { return record[f] !== undefined; });
-      const rest = Object.keys(record)
-        .filter(function (k) { return k !== tagField && record[k] !== null && typeof record[k] !== 'object'; })
-        .map(function (k) { return k + ' ' + record[k]; });
-      Object.keys(record)
-        .filter(function (k) { return Array.isArray(record[k]) && record[k].length; })
-        .forEach(function (k) { rest.push(k + ' ' + record[k].join(', ')); });
-      return [el('span', 'tag', tagField ? record[tagField] : ''), el('span', null, rest.join(' · '))];
-    };
+  function decisionLine(d) {
+    const where = d.node ? ' on ' + d.cluster + '/' + d.node : '';
+    return [
+      el('span', 'tag', d.action),
+      el('span', null, time(d.decided_at) + ' ' + d.tenant + ' ' + d.request_id + ' (' + d.gpus +
+        ' × ' + d.accelerator_type + ')' + where + ': ' + d.reason),
+    ];
   }
 
-  function renderLater(panelName, placeholderId, tagFields) {
-    const listId = 'list-' + panelName;
-    if (!document.getElementById(listId)) {
-      const list = el('ul', 'list');
-      list.id = listId;
-      document.getElementById(placeholderId).replaceWith(list);
+  function violationLine(v) {
+    const suppressed = v.suppressed_count ? ' (' + v.suppressed_count + ' repeats suppressed)' : '';
+    return [
+      el('span', 'tag ' + v.severity, v.severity),
+      el('span', null, time(v.last_event_at) + ' ' + v.policy_id + ' ' + v.key_kind + ' ' + v.key +
+        ': ' + v.narrative + suppressed),
+      el('span', 'evidence', 'evidence: ' + (v.evidence || []).join(', ')),
+    ];
+  }
+
+  function renderDecisionTimeline() {
+    const byAction = new Map();
+    panel('decision-timeline').forEach(function (row, key) {
+      if (!byAction.has(row.action)) byAction.set(row.action, []);
+      byAction.get(row.action).push({
+        value: [row.minute, row.count],
+        target: { title: 'decisions ' + key, row: row },
+      });
+    });
+    let points = 0;
+    const series = [];
+    Array.from(byAction.keys()).sort().forEach(function (action) {
+      const data = byAction.get(action);
+      data.sort(function (a, b) { return a.value[0] - b.value[0]; });
+      points += data.length;
+      series.push({ name: action, type: 'bar', stack: 'actions', data: data });
+    });
+    const option = base();
+    option.grid = { left: 40, right: 16, top: 40, bottom: 24 };
+    option.xAxis = { type: 'time' };
+    option.yAxis = { type: 'value', minInterval: 1 };
+    option.series = series;
+    chart('chart-decisions').setOption(option, true);
+    document.getElementById('chart-decisions').dataset.points = String(points);
+  }
+
+  function renderTenants() {
+    const rows = Array.from(panel('tenants').values());
+    rows.sort(function (a, b) { return b.gpu_hours - a.gpu_hours; });
+    const body = document.querySelector('#table-tenants tbody');
+    body.replaceChildren();
+    let asOf = 0;
+    rows.forEach(function (row) {
+      const tr = el('tr');
+      tr.appendChild(el('td', null, row.tenant));
+      tr.appendChild(el('td', 'n', row.gpus_held));
+      tr.appendChild(el('td', 'n', Number(row.gpu_hours).toFixed(2)));
+      tr.appendChild(el('td', 'n', Number(row.energy_kwh).toFixed(3)));
+      tr.addEventListener('click', function () { showDetails('tenant ' + row.tenant, row); });
+      body.appendChild(tr);
+      asOf = Math.max(asOf, row.as_of);
+    });
+    document.getElementById('table-tenants').dataset.rows = String(rows.length);
+    if (rows.length) {
+      document.getElementById('tenants-as-of').textContent = 'as of ' + time(asOf) + ' (event time)';
     }
-    renderList(listId, panelName, genericLine(tagFields), panelName);
   }
 
   // ---- pipeline -----------------------------------------------------------------------------
@@ -289,8 +330,11 @@
     'dead-letters': function () { renderList('list-dead-letters', 'dead-letters', deadLetterLine, 'dead_letters'); },
     'dead-letter-reasons': function () { renderCounts('dead-letter-reasons', 'chart-dead-letter-reasons', 'reason'); },
     'dead-letter-rules': function () { renderCounts('dead-letter-rules', 'chart-dead-letter-rules', 'rule'); },
-    'decisions': function () { renderLater('decisions', 'panel-decisions', ['action', 'decision']); },
-    'violations': function () { renderLater('violations', 'panel-violations', ['severity', 'policy']); },
+    'decisions': function () { renderList('list-decisions', 'decisions', decisionLine, 'scheduling_decisions'); },
+    'decision-timeline': renderDecisionTimeline,
+    'violations': function () { renderList('list-violations', 'violations', violationLine, 'policy_violations'); },
+    'violation-severities': function () { renderCounts('violation-severities', 'chart-violation-severities', 'severity'); },
+    'tenants': renderTenants,
     'pipeline': renderPipeline,
     'checkpoints': renderCheckpoints,
   };

@@ -9,8 +9,8 @@ import dev.substrate.sinks.kafka.KafkaOutputSink;
 import dev.substrate.sinks.lake.IcebergLakeSink;
 import dev.substrate.sinks.lake.LakeCatalogConfig;
 import dev.substrate.sinks.lake.LakeTableSpec;
+import dev.substrate.sinks.vector.BackgroundEmbedding;
 import dev.substrate.sinks.vector.DocumentTypeInfo;
-import dev.substrate.sinks.vector.EmbeddingFunction;
 import dev.substrate.sinks.vector.VectorStoreSink;
 import dev.substrate.vectors.EmbeddedDocument;
 import dev.substrate.vectors.VectorDocument;
@@ -28,16 +28,18 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 /**
  * The vector stage: what the pipeline learns becomes retrievable by agents within a checkpoint.
  * Records of each kind become documents (one {@link DocumentMapper} per kind), are embedded in
- * batches off the task thread, and are written to the vector store in commits that line up with
- * checkpoints; a document that cannot be embedded goes to dead letters with the reason.
+ * batches on a background thread that the pipeline never waits for, and are written to the vector
+ * store in commits that line up with checkpoints; a document that cannot be embedded goes to dead
+ * letters with the reason.
  *
  * <pre>
  *  NodeHealth ──────► NodeHealthDocuments ─────┐
  *  GpuAnomaly ──────► GpuAnomalyDocuments ─────┤                   ┌─► VectorStoreSink (p=1) ─► Lucene index / Qdrant
- *  EnterpriseEvent ─► EnterpriseEventDocuments ┼─► embed (async, ──┤    commits on checkpoints, "complete up to" its watermark
- *  DeadLetter ──────► DeadLetterDocuments ─────┘   ordered,        └─► failures ─► dead_letters, substrate.dead-letters
- *                      (PII in free text           batched)
- *                       tokenized)
+ *  EnterpriseEvent ─► EnterpriseEventDocuments ┼─► embed (in the ──┤    commits on checkpoints, "complete up to" its watermark
+ *  DeadLetter ──────► DeadLetterDocuments ─────┘   background,     └─► failures ─► dead_letters, substrate.dead-letters
+ *                      (PII in free text           batched, in
+ *                       tokenized)                 order; never
+ *                                                  holds the job)
  * </pre>
  *
  * <p>Usage, as {@code SubstrateJob.build} wires it:
@@ -100,11 +102,12 @@ public final class VectorDocumentsStage {
         }
 
         SingleOutputStreamOperator<EmbeddedDocument> embedded =
-                EmbeddingFunction.embed(
+                BackgroundEmbedding.embed(
                         all,
-                        settings.embedder(),
-                        settings.batchSize(),
-                        settings.maxDelay(),
+                        BackgroundEmbedding.settings(settings.embedder())
+                                .batchSize(settings.batchSize())
+                                .maxDelay(settings.maxDelay())
+                                .maxBacklog(settings.maxBacklog()),
                         EMBED_UID);
         SingleOutputStreamOperator<EmbeddedDocument> storable =
                 embedded.process(new EmbeddingDeadLetters())
@@ -146,6 +149,7 @@ public final class VectorDocumentsStage {
      * @param dimensions the vectors' dimension, 0 when the first vector tells
      * @param batchSize documents embedded together
      * @param maxDelay how long a document waits for its batch to fill
+     * @param maxBacklog documents a subtask holds for embedding before new ones fail at once
      * @param piiKeys the job's PII key, for free text in documents
      * @param catalog the lake catalog for embedding failures' dead letters; null for none (tests)
      * @param deadLetterOutput the dead-letter topic for them; null for none (tests)
@@ -157,6 +161,7 @@ public final class VectorDocumentsStage {
             int dimensions,
             int batchSize,
             Duration maxDelay,
+            int maxBacklog,
             PiiKeySource piiKeys,
             @Nullable LakeCatalogConfig catalog,
             @Nullable KafkaOutputSink<DeadLetter> deadLetterOutput) {
@@ -186,7 +191,7 @@ public final class VectorDocumentsStage {
                             config.get(SubstrateOptions.PII_MODE),
                             config.get(SubstrateOptions.PII_KEY_FILE));
             if (!enabled) {
-                return new Settings(false, null, null, 0, 1, Duration.ZERO, piiKeys, null, null);
+                return new Settings(false, null, null, 0, 1, Duration.ZERO, 1, piiKeys, null, null);
             }
             return new Settings(
                     true,
@@ -195,6 +200,7 @@ public final class VectorDocumentsStage {
                     VectorOptions.dimensions(config),
                     config.get(VectorOptions.BATCH_SIZE),
                     config.get(VectorOptions.MAX_DELAY),
+                    config.get(VectorOptions.MAX_BACKLOG),
                     piiKeys,
                     context.lake(),
                     context.<DeadLetter>kafkaOutput(
@@ -208,7 +214,16 @@ public final class VectorDocumentsStage {
         /** The same stage writing no dead letters to the lake or Kafka (tests). */
         public Settings withoutDeadLetterSinks() {
             return new Settings(
-                    enabled, store, embedder, dimensions, batchSize, maxDelay, piiKeys, null, null);
+                    enabled,
+                    store,
+                    embedder,
+                    dimensions,
+                    batchSize,
+                    maxDelay,
+                    maxBacklog,
+                    piiKeys,
+                    null,
+                    null);
         }
 
         /**

@@ -106,8 +106,20 @@ public final class VectorOptions {
     public static final ConfigOption<Integer> BATCH_SIZE =
             key("vectors.embedding.batch-size")
                     .intType()
-                    .defaultValue(64)
+                    .defaultValue(16)
                     .withDescription("Documents embedded together (one request, one batch).");
+
+    public static final ConfigOption<Integer> MAX_BACKLOG =
+            key("vectors.embedding.max-backlog")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription(
+                            "Documents a subtask holds for embedding (they are part of every"
+                                    + " checkpoint). The pipeline never waits for the embedder;"
+                                    + " when it has been slower than the documents for this"
+                                    + " long, new documents go to dead letters (rule"
+                                    + " vector-embedding) with the reason instead of growing"
+                                    + " memory without bound.");
 
     public static final ConfigOption<Duration> MAX_DELAY =
             key("vectors.embedding.max-delay")

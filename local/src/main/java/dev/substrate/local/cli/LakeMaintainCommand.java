@@ -97,13 +97,12 @@ public final class LakeMaintainCommand implements Callable<Integer> {
             return 2;
         }
         Catalog catalog = LocalLake.catalog(dataDir).loadCatalog();
-        try {
+        try (LakeMaintainer maintainer = new LakeMaintainer(catalog, settings, lockTimeout)) {
             int changed = 0;
             for (String name : LakeStatsCommand.tables(catalog, table)) {
                 var tableRef = catalog.loadTable(LakeTables.identifier(name));
                 LakeChecksum before = verify ? LakeChecksum.of(tableRef) : null;
-                LakeMaintainer.Result result =
-                        new LakeMaintainer(catalog, settings, lockTimeout).maintain(name);
+                LakeMaintainer.Result result = maintainer.maintain(name);
                 out.printf(
                         "%-20s %d files compacted into %d, %d snapshots expired, %d orphan"
                                 + " files deleted; now %s%n",

@@ -36,8 +36,11 @@ import org.apache.iceberg.io.CloseableIterable;
  * <p>Never removes what a job still needs: besides the newest {@code snapshotsRetained}, it keeps
  * the newest snapshot a Flink job committed and every one after it (the committer looks for it when
  * the job resumes, to tell which checkpoints it committed already), and tagged snapshots.
+ *
+ * <p>The compactions of all tables run on one MiniCluster, started at the first one and stopped by
+ * {@link #close()}: starting a cluster per table cost more than most compactions.
  */
-public final class LakeMaintainer {
+public final class LakeMaintainer implements AutoCloseable {
 
     /** What maintaining one table did. */
     public record Result(
@@ -54,6 +57,8 @@ public final class LakeMaintainer {
     private final Catalog catalog;
     private final LakeMaintenance settings;
     private final Duration lockTimeout;
+    @Nullable private LocalFlinkCluster rewrites;
+    @Nullable private Path rewritesDir;
 
     public LakeMaintainer(Catalog catalog, LakeMaintenance settings, Duration lockTimeout) {
         this.catalog = catalog;
@@ -114,9 +119,7 @@ public final class LakeMaintainer {
         int rewritten = 0;
         int added = 0;
         if (before.dataFiles() > 1) {
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironment(
-                            1, LocalFlinkCluster.loopback());
+            StreamExecutionEnvironment env = rewriteEnvironment();
             var result =
                     Actions.forTable(env, table)
                             .rewriteDataFiles()
@@ -131,6 +134,48 @@ public final class LakeMaintainer {
         int orphans = deleteOrphans(table);
         return new Result(
                 tableName, before, LakeTableStats.of(table), rewritten, added, expired, orphans);
+    }
+
+    /** An environment whose jobs run on this maintainer's MiniCluster, started on first use. */
+    private StreamExecutionEnvironment rewriteEnvironment() {
+        try {
+            if (rewrites == null) {
+                rewritesDir = Files.createTempDirectory("substrate-lake-maintain");
+                rewrites = LocalFlinkCluster.start(rewritesDir, 1, 0);
+            }
+            URI web = rewrites.webUi();
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createRemoteEnvironment(
+                            web.getHost(), web.getPort(), LocalFlinkCluster.loopback());
+            env.setParallelism(1);
+            return env;
+        } catch (Exception e) {
+            throw new LocalRunException(
+                    "Could not start the loopback Flink MiniCluster that compacts lake tables: "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** Stops the MiniCluster of the compactions, if one was started. */
+    @Override
+    public void close() throws Exception {
+        if (rewrites != null) {
+            try {
+                rewrites.close();
+            } finally {
+                rewrites = null;
+                deleteRecursively(rewritesDir);
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
     }
 
     /** Expires snapshots past the retention, keeping what a job needs to resume. */

@@ -77,6 +77,18 @@ class DashboardITCase {
     /** Set to 1 to write the screenshot to {@code docs/dashboard.png} for the README. */
     private static final String UPDATE_SCREENSHOT = "SUBSTRATE_UPDATE_SCREENSHOT";
 
+    /** The policies whose incidents the sample generator plants in the audit events. */
+    private static final List<String> PLANTED_POLICIES =
+            List.of(
+                    "credential-stuffing",
+                    "privilege-escalation",
+                    "unencrypted-sensitive-transfer",
+                    "data-exfiltration",
+                    "unapproved-model",
+                    "denial-of-wallet",
+                    "data-residency",
+                    "after-hours-bulk-export");
+
     private static final String XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     private static final Pattern DASHBOARD_URL = Pattern.compile("Dashboard: +(http://\\S+)");
     private static final Pattern KAFKA = Pattern.compile("Kafka \\(embedded\\): +(\\S+)");
@@ -100,6 +112,8 @@ class DashboardITCase {
                         .dataDir(dataDir)
                         .ports(0, 0, 0)
                         .dashboardPort(0)
+                        // Any free port: others' runs on a shared machine may hold the default.
+                        .searchPort(0)
                         .checkpointInterval(Duration.ofSeconds(1))
                         .eventsPerSecond(100)
                         .seed(15L)
@@ -234,6 +248,27 @@ class DashboardITCase {
                 });
         assertThat(browser.findElement(By.id("search-info")).getText()).contains("hits of");
 
+        // Scheduling decisions and the policy violations the sample generator plants arrive
+        // (the CEP operators emit once the watermark passes an incident's last event).
+        slow.until(b -> count(b, "list-decisions", "items") > 0);
+        slow.until(b -> count(b, "chart-decisions", "points") > 0);
+        slow.until(b -> count(b, "table-tenants", "rows") > 0);
+        slow.until(b -> plantedViolation(b) != null);
+        System.out.printf(
+                "Decisions, tenants and a planted violation on the page %d ms after the job's"
+                        + " tasks were running%n",
+                Duration.ofNanos(System.nanoTime() - tasksRunningNanos).toMillis());
+        assertThat(count(browser, "chart-violation-severities", "points")).isPositive();
+        String violation = plantedViolation(browser);
+        js(browser)
+                .executeScript(
+                        "Array.from(document.querySelectorAll('#list-violations li'))"
+                                + ".find(li => li.textContent === arguments[0]).click()",
+                        violation);
+        assertThat(browser.findElement(By.id("details")).getText())
+                .contains("\"narrative\"")
+                .contains("\"evidence\"");
+
         // The README's screenshot, once the fleet charts have points (best effort: windows
         // close a minute of event time after they open).
         try {
@@ -287,13 +322,29 @@ class DashboardITCase {
                         "substrate_dashboard_dead_letters",
                         "substrate_dashboard_records");
         for (JsonNode family : families) {
-            assertThat(family.path("type").asText())
-                    .as(family.path("name").asText())
-                    .isIn("COUNTER", "GAUGE");
+            String type = family.path("type").asText();
+            assertThat(type).as(family.path("name").asText()).isIn("COUNTER", "GAUGE", "HISTOGRAM");
             for (JsonNode metric : family.path("metrics")) {
-                Double.parseDouble(metric.path("value").asText());
+                if (type.equals("HISTOGRAM")) {
+                    Double.parseDouble(metric.path("count").asText());
+                    Double.parseDouble(metric.path("sum").asText());
+                    assertThat(metric.path("buckets").size()).isPositive();
+                } else {
+                    Double.parseDouble(metric.path("value").asText());
+                }
             }
         }
+        // The decision and detection latency histograms, with what the run observed.
+        assertThat(
+                        family(families, "substrate_dashboard_decision_latency_seconds")
+                                .path("type")
+                                .asText())
+                .isEqualTo("HISTOGRAM");
+        assertThat(
+                        family(families, "substrate_dashboard_detection_latency_seconds")
+                                .path("type")
+                                .asText())
+                .isEqualTo("HISTOGRAM");
         JsonNode recordsIn = family(families, "substrate_flink_records_in");
         List<String> stages = new ArrayList<>();
         recordsIn
@@ -349,10 +400,14 @@ class DashboardITCase {
         return names;
     }
 
+    /** A family's name from a sample's: without a counter's {@code _total}, a histogram's parts. */
     private static String base(String name) {
-        return name.endsWith("_total")
-                ? name.substring(0, name.length() - "_total".length())
-                : name;
+        for (String suffix : List.of("_total", "_bucket", "_sum", "_count")) {
+            if (name.endsWith(suffix)) {
+                return name.substring(0, name.length() - suffix.length());
+            }
+        }
+        return name;
     }
 
     /**
@@ -417,6 +472,23 @@ class DashboardITCase {
                                         + " return e ? e.textContent : '';",
                                 selector);
         return text == null ? "" : text.toString();
+    }
+
+    /**
+     * The text of a violations list item of a policy the sample generator plants, with its
+     * narrative and evidence ids; null while there is none.
+     */
+    private static String plantedViolation(WebDriver browser) {
+        Object text =
+                js(browser)
+                        .executeScript(
+                                "const item = Array.from(document.querySelectorAll("
+                                        + "'#list-violations li')).find(li =>"
+                                        + " arguments[0].some(p => li.textContent.includes(' ' + p"
+                                        + " + ' ')) && /evidence: \\S+/.test(li.textContent));"
+                                        + " return item ? item.textContent : null;",
+                                PLANTED_POLICIES);
+        return text == null ? null : text.toString();
     }
 
     private static long count(WebDriver browser, String id, String what) {

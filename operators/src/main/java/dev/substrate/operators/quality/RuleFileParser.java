@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.substrate.operators.config.ConfigFileException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -59,7 +60,7 @@ final class RuleFileParser {
             return parser.file(p);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     at == null ? 0 : at.getLineNr(),
                     "not valid YAML: " + firstLine(e.getOriginalMessage()),
@@ -72,11 +73,11 @@ final class RuleFileParser {
     private Parsed file(JsonParser p) throws IOException {
         JsonToken token = p.nextToken();
         if (token == null) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file, 1, "the file is empty; expected event_type, clock_skew and rules");
         }
         if (token != JsonToken.START_OBJECT) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     line(p),
                     "expected a mapping with the keys event_type, clock_skew and rules");
@@ -91,7 +92,7 @@ final class RuleFileParser {
             checkNotRepeated(seen, key, keyLine);
             p.nextToken();
             if (!FILE_KEYS.contains(key)) {
-                throw new RuleFileException(
+                throw new ConfigFileException(
                         file,
                         keyLine,
                         "unknown key '" + key + "'; a rule file has event_type, clock_skew, rules");
@@ -104,11 +105,11 @@ final class RuleFileParser {
             }
         }
         if (p.nextToken() != null) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file, line(p), "only one YAML document is allowed in a rule file");
         }
         if (rules == null) {
-            throw new RuleFileException(file, 1, "no 'rules' list");
+            throw new ConfigFileException(file, 1, "no 'rules' list");
         }
         return new Parsed(header, rules, rulesLine);
     }
@@ -118,13 +119,13 @@ final class RuleFileParser {
             return List.of();
         }
         if (p.currentToken() != JsonToken.START_ARRAY) {
-            throw new RuleFileException(file, line(p), "'rules' must be a list of rules");
+            throw new ConfigFileException(file, line(p), "'rules' must be a list of rules");
         }
         List<Entry> entries = new ArrayList<>();
         while (p.nextToken() != JsonToken.END_ARRAY) {
             int entryLine = line(p);
             if (p.currentToken() != JsonToken.START_OBJECT) {
-                throw new RuleFileException(
+                throw new ConfigFileException(
                         file,
                         entryLine,
                         "a rule must be a mapping with name, doc, expression, severity, action");
@@ -136,7 +137,7 @@ final class RuleFileParser {
                 int keyLine = line(p);
                 checkNotRepeated(seen, key, keyLine);
                 if (!RULE_KEYS.contains(key)) {
-                    throw new RuleFileException(
+                    throw new ConfigFileException(
                             file,
                             keyLine,
                             "unknown key '"
@@ -159,7 +160,7 @@ final class RuleFileParser {
             return new Value("", line, (char) 0);
         }
         if (!token.isScalarValue()) {
-            throw new RuleFileException(file, line, "'" + key + "' must be a single value");
+            throw new ConfigFileException(file, line, "'" + key + "' must be a single value");
         }
         return new Value(p.getText(), line, blockIndicator(p.currentTokenLocation()));
     }
@@ -182,7 +183,7 @@ final class RuleFileParser {
     private void checkNotRepeated(Map<String, Integer> seen, String key, int line) {
         Integer first = seen.putIfAbsent(key, line);
         if (first != null) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file, line, "'" + key + "' is given twice (first on line " + first + ")");
         }
     }

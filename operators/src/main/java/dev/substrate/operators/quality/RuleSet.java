@@ -5,6 +5,7 @@ import dev.cel.common.CelIssue;
 import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
 import dev.cel.common.types.SimpleType;
+import dev.substrate.operators.config.ConfigFileException;
 import dev.substrate.schemas.EventType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,7 +97,7 @@ public final class RuleSet implements Serializable {
      * rules/<eventTypeName>.rules.yaml}.
      *
      * @param eventTypeName the record's simple name, for example {@code GpuSample}
-     * @throws RuleFileException when the file is missing or has any defect
+     * @throws ConfigFileException when the file is missing or has any defect
      */
     public static RuleSet load(String eventTypeName) {
         String resource = resourceName(eventTypeName);
@@ -106,7 +107,7 @@ public final class RuleSet implements Serializable {
             found = RuleSet.class.getClassLoader().getResourceAsStream(resource);
         }
         if (found == null) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     resource,
                     0,
                     "no rule file for event type '"
@@ -132,8 +133,8 @@ public final class RuleSet implements Serializable {
      * Reads a rule file whose {@code event_type} is one of the {@link EventType}s.
      *
      * @param sourceName the file's name, used in error messages
-     * @throws RuleFileException on any defect: bad YAML, an unknown key, a missing or empty key, an
-     *     expression that does not compile (for example one naming a field the record does not
+     * @throws ConfigFileException on any defect: bad YAML, an unknown key, a missing or empty key,
+     *     an expression that does not compile (for example one naming a field the record does not
      *     have) or is not boolean, an unknown severity or action, a duplicate or malformed rule
      *     name
      */
@@ -157,19 +158,19 @@ public final class RuleSet implements Serializable {
 
         RuleFileParser.Value typeValue = parsed.header().get(RuleFileParser.EVENT_TYPE);
         if (typeValue == null || typeValue.text().isBlank()) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     sourceName, 1, "no 'event_type' (the record name, for example GpuSample)");
         }
         String typeName = typeValue.text().trim();
         if (expectedType != null && !expectedType.equals(typeName)) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     sourceName,
                     typeValue.line(),
                     "event_type is '" + typeName + "' but the file is for '" + expectedType + "'");
         }
         Schema schema = knownSchema != null ? knownSchema : schemaOf(typeName);
         if (schema == null) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     sourceName,
                     typeValue.line(),
                     "unknown event_type '"
@@ -180,7 +181,7 @@ public final class RuleSet implements Serializable {
                                     .collect(Collectors.joining(", ")));
         }
         if (!typeName.equals(schema.getName()) && !typeName.equals(schema.getFullName())) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     sourceName,
                     typeValue.line(),
                     "event_type is '" + typeName + "' but the schema is " + schema.getFullName());
@@ -200,7 +201,7 @@ public final class RuleSet implements Serializable {
             Rule rule = rule(entry, sourceName, compiler, schema, checked);
             Integer first = names.putIfAbsent(rule.name(), entry.values().get("name").line());
             if (first != null) {
-                throw new RuleFileException(
+                throw new ConfigFileException(
                         sourceName,
                         entry.values().get("name").line(),
                         "duplicate rule name '"
@@ -224,11 +225,11 @@ public final class RuleSet implements Serializable {
         Map<String, RuleFileParser.Value> values = entry.values();
         RuleFileParser.Value nameValue = values.get(RuleFileParser.NAME);
         if (nameValue == null || nameValue.text().isBlank()) {
-            throw new RuleFileException(file, entry.line(), "a rule has no 'name'");
+            throw new ConfigFileException(file, entry.line(), "a rule has no 'name'");
         }
         String name = nameValue.text().trim();
         if (!RULE_NAME.matcher(name).matches()) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     nameValue.line(),
                     "rule name '"
@@ -266,7 +267,7 @@ public final class RuleSet implements Serializable {
             String file) {
         RuleFileParser.Value value = values.get(key);
         if (value == null || value.text().isBlank()) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     value == null ? entry.line() : value.line(),
                     "rule '" + rule + "' has no '" + key + "'");
@@ -279,7 +280,7 @@ public final class RuleSet implements Serializable {
         try {
             return Enum.valueOf(type, value.text().trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     value.line(),
                     "rule '"
@@ -310,7 +311,7 @@ public final class RuleSet implements Serializable {
                         case '>' -> at.line() + 1;
                         default -> at.line();
                     };
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     line,
                     "rule '"
@@ -328,10 +329,11 @@ public final class RuleSet implements Serializable {
         try {
             ast = result.getAst();
         } catch (CelValidationException e) {
-            throw new RuleFileException(file, at.line(), "rule '" + rule + "': " + e.getMessage());
+            throw new ConfigFileException(
+                    file, at.line(), "rule '" + rule + "': " + e.getMessage());
         }
         if (!SimpleType.BOOL.equals(ast.getResultType())) {
-            throw new RuleFileException(
+            throw new ConfigFileException(
                     file,
                     at.line(),
                     "rule '"
@@ -384,7 +386,7 @@ public final class RuleSet implements Serializable {
         } catch (DateTimeParseException e) {
             // Reported below with the accepted forms.
         }
-        throw new RuleFileException(
+        throw new ConfigFileException(
                 file,
                 value.line(),
                 "clock_skew '" + text + "' is not a duration such as 500ms, 30s, 5m, 1h or PT5M");

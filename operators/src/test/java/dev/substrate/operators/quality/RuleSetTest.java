@@ -3,6 +3,7 @@ package dev.substrate.operators.quality;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.substrate.operators.config.ConfigFileException;
 import java.time.Duration;
 import org.apache.flink.util.InstantiationUtil;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -313,7 +314,7 @@ class RuleSetTest {
     void missingRuleFileNamesTheResource() {
         assertThatThrownBy(() -> RuleSet.load("NoSuchEvent"))
                 .isInstanceOfSatisfying(
-                        RuleFileException.class,
+                        ConfigFileException.class,
                         e -> {
                             assertThat(e.file()).isEqualTo("rules/NoSuchEvent.rules.yaml");
                             assertThat(e.reason())
@@ -325,7 +326,7 @@ class RuleSetTest {
     void ruleFileForAnotherEventType() {
         assertThatThrownBy(() -> RuleSet.load("Mismatched"))
                 .isInstanceOfSatisfying(
-                        RuleFileException.class,
+                        ConfigFileException.class,
                         e -> {
                             assertThat(e.file()).isEqualTo("rules/Mismatched.rules.yaml");
                             assertThat(e.line()).isEqualTo(2);
@@ -367,7 +368,7 @@ class RuleSetTest {
     private static void assertDefect(ThrowingCallable parse, int line, String... reasonParts) {
         assertThatThrownBy(parse)
                 .isInstanceOfSatisfying(
-                        RuleFileException.class,
+                        ConfigFileException.class,
                         e -> {
                             assertThat(e.file()).isEqualTo(FILE);
                             assertThat(e.line()).as("line of: %s", e.getMessage()).isEqualTo(line);

@@ -46,6 +46,7 @@ import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
@@ -111,6 +112,7 @@ public final class LuceneVectorStore implements VectorStore {
     private final SearcherManager searchers;
     private volatile long lastRefresh;
     private volatile Map<String, String> committed;
+    @Nullable private volatile CachedStatus status;
 
     private LuceneVectorStore(
             Path path, Directory directory, @Nullable IndexWriter writer, SearcherManager searchers)
@@ -146,6 +148,7 @@ public final class LuceneVectorStore implements VectorStore {
                     // Only commit() publishes: a writer closed mid-batch leaves the last commit.
                     config.setCommitOnClose(false);
                     config.setRAMBufferSizeMB(64);
+                    config.setMergePolicy(mergePolicy());
                     IndexWriter writer = new IndexWriter(directory, config);
                     if (!DirectoryReader.indexExists(directory)) {
                         writer.commit();
@@ -212,10 +215,7 @@ public final class LuceneVectorStore implements VectorStore {
 
     @Override
     public synchronized void commit(VectorBatch batch) {
-        if (writer == null) {
-            throw new VectorStoreException(
-                    "The vector index at " + path + " was opened for reading only");
-        }
+        IndexWriter writer = writable();
         try {
             Map<String, String> data = new HashMap<>(committed);
             int dimensions = Integer.parseInt(data.getOrDefault(DIMENSIONS, "0"));
@@ -262,6 +262,32 @@ public final class LuceneVectorStore implements VectorStore {
             throw new VectorStoreException(
                     "Cannot commit to the vector index at " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Merges the index into {@code maxSegments} segments and commits: kNN searches one HNSW graph
+     * per segment, so a query over ten segments costs several times one over a single graph (see
+     * docs/BENCHMARKS.md). Worth it after a bulk load (a re-embedding, an initial fill); it
+     * rewrites the whole index and rebuilds the graph, so it takes minutes at 100,000 documents.
+     * Readers keep their segments until the merged commit replaces them.
+     */
+    @Override
+    public synchronized void compact(int maxSegments) {
+        IndexWriter writer = writable();
+        try {
+            writer.forceMerge(maxSegments);
+            writer.setLiveCommitData(committed.entrySet());
+            writer.commit();
+            searchers.maybeRefreshBlocking();
+        } catch (IOException e) {
+            throw new VectorStoreException(
+                    "Cannot merge the vector index at " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** How many segments the newest commit a reader sees has (one HNSW graph each). */
+    public int segments() {
+        return withSearcher(searcher -> searcher.getIndexReader().leaves().size());
     }
 
     @Override
@@ -367,23 +393,39 @@ public final class LuceneVectorStore implements VectorStore {
                                         : searcher.count(query)));
     }
 
+    /**
+     * Computed once per reader (and commit data) and then served from memory: every search asks for
+     * it, and counting the documents of each kind and model walks their postings when the index
+     * holds replaced documents.
+     */
     @Override
     public StoreStatus status() {
         return withSearcher(
                 searcher -> {
-                    Map<String, String> data = committedData(searcher.getIndexReader());
+                    IndexReader reader = searcher.getIndexReader();
+                    Map<String, String> data = committedData(reader);
+                    CachedStatus cached = status;
+                    if (cached != null && cached.reader() == reader && cached.data().equals(data)) {
+                        return cached.status();
+                    }
                     String complete = data.get(COMPLETE_UP_TO);
-                    return new StoreStatus(
-                            path.toAbsolutePath().toString(),
-                            searcher.getIndexReader().numDocs(),
-                            termCounts(searcher, KIND),
-                            termCounts(searcher, MODEL),
-                            Integer.parseInt(data.getOrDefault(DIMENSIONS, "0")),
-                            complete == null
-                                    ? null
-                                    : Instant.ofEpochMilli(Long.parseLong(complete)));
+                    StoreStatus fresh =
+                            new StoreStatus(
+                                    path.toAbsolutePath().toString(),
+                                    reader.numDocs(),
+                                    termCounts(searcher, KIND),
+                                    termCounts(searcher, MODEL),
+                                    Integer.parseInt(data.getOrDefault(DIMENSIONS, "0")),
+                                    complete == null
+                                            ? null
+                                            : Instant.ofEpochMilli(Long.parseLong(complete)));
+                    status = new CachedStatus(reader, data, fresh);
+                    return fresh;
                 });
     }
+
+    /** The status of one reader with one commit data. */
+    private record CachedStatus(IndexReader reader, Map<String, String> data, StoreStatus status) {}
 
     @Override
     public void checkFilter(DocumentFilter filter) {
@@ -425,6 +467,27 @@ public final class LuceneVectorStore implements VectorStore {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Fewer, larger segments than Lucene's default (ten per tier, 2 MB floor): the job commits a
+     * small segment every checkpoint, and each segment is one more HNSW graph every kNN query
+     * searches; merging them sooner costs background merge work instead of query latency.
+     */
+    /** The writer, or the error a store opened for reading gives to a write. */
+    private IndexWriter writable() {
+        if (writer == null) {
+            throw new VectorStoreException(
+                    "The vector index at " + path + " was opened for reading only");
+        }
+        return writer;
+    }
+
+    private static TieredMergePolicy mergePolicy() {
+        TieredMergePolicy policy = new TieredMergePolicy();
+        policy.setSegmentsPerTier(4);
+        policy.setFloorSegmentMB(16);
+        return policy;
     }
 
     private static Document toLucene(EmbeddedDocument embedded) {

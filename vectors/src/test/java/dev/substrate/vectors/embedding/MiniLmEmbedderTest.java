@@ -2,13 +2,21 @@ package dev.substrate.vectors.embedding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +41,47 @@ class MiniLmEmbedderTest {
             assertThat(embedder.model()).startsWith("all-minilm-l6-v2-q@1.");
             assertThat(cosine(vectors.get(0), vectors.get(1)))
                     .isGreaterThan(cosine(vectors.get(0), vectors.get(2)) + 0.2);
+        }
+    }
+
+    /**
+     * The batched, padded inference gives the vectors langchain4j's own model gives one text at a
+     * time (the vectors stored before batching stay comparable under the same model id): texts of
+     * one word to one far past the tokenizer's 128-token truncation, in one call, so the short ones
+     * are padded beside the long ones.
+     */
+    @Test
+    void batchedVectorsEqualLangchain4jsOneTextAtATime() throws Exception {
+        StringBuilder longText = new StringBuilder();
+        for (int i = 0; i < 150; i++) {
+            longText.append("GPU ").append(i).append(" on node gpu-node-").append(i % 7);
+            longText.append(" reported Xid 79 and fell off the bus. ");
+        }
+        List<String> texts =
+                List.of(
+                        "GPU",
+                        "Node gpu-node-17 drained: 3 of 8 GPUs fell off the PCIe bus (Xid 79)",
+                        longText.toString(),
+                        "Rejected: tenant acme exceeded its quota of 64 H100 GPUs in eu-west",
+                        "Temperature 91 °C, power 700 W, ECC errors 12; naïve café résumé",
+                        "ok");
+        assertThat(longText.toString().split(" ")).hasSizeGreaterThan(600);
+        AllMiniLmL6V2QuantizedEmbeddingModel reference = new AllMiniLmL6V2QuantizedEmbeddingModel();
+        try (Embedder embedder = MiniLmEmbedder.open(workDir)) {
+            List<float[]> batched = embedder.embed(texts);
+            assertThat(batched).hasSize(texts.size());
+            List<Double> similarities = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                float[] single = reference.embed(TextSegment.from(texts.get(i))).content().vector();
+                similarities.add(cosine(batched.get(i), single));
+                assertThat(norm(batched.get(i))).isCloseTo(1.0, within(1e-5));
+            }
+            assertThat(similarities)
+                    .as("cosine similarity to langchain4j's vector, per text")
+                    .allSatisfy(c -> assertThat(c).isGreaterThanOrEqualTo(0.9999));
+            // A batch of one and a batch's member agree as well.
+            assertThat(cosine(embedder.embed(List.of(texts.get(1))).get(0), batched.get(1)))
+                    .isGreaterThanOrEqualTo(0.9999);
         }
     }
 
@@ -98,6 +147,41 @@ class MiniLmEmbedderTest {
         }
     }
 
+    /**
+     * An operator can close its embedder while its async embedding still runs: that call fails (or
+     * finishes), later calls fail, and the JVM does not crash on a freed native session.
+     */
+    @Test
+    void closingWhileAnotherThreadEmbedsFailsTheCallsInsteadOfCrashing() throws Exception {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            texts.add("GPU " + i + " on node n" + i + " fell off the bus after Xid 79");
+        }
+        Embedder embedder = MiniLmEmbedder.open(workDir);
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            Future<List<float[]>> running = caller.submit(() -> embedder.embed(texts));
+            Thread.sleep(200);
+            embedder.close();
+            try {
+                assertThat(running.get()).hasSize(texts.size());
+            } catch (ExecutionException e) {
+                assertThat(e.getCause())
+                        .isInstanceOf(EmbeddingException.class)
+                        .hasMessageContaining("was closed while embedding");
+            }
+            assertThatThrownBy(() -> embedder.embed(List.of("after the close")))
+                    .isInstanceOf(EmbeddingException.class)
+                    .hasMessageContaining("was closed while embedding");
+        } finally {
+            caller.shutdownNow();
+        }
+        // A new embedder loads the model again.
+        try (Embedder again = MiniLmEmbedder.open(workDir)) {
+            assertThat(again.embed(List.of("back"))).hasSize(1);
+        }
+    }
+
     @Test
     void anEmptyTextIsRefusedAsThatTextsFault() {
         try (Embedder embedder = MiniLmEmbedder.open(workDir)) {
@@ -111,6 +195,14 @@ class MiniLmEmbedderTest {
                     .containsExactly(true, false, true);
             assertThat(outcomes.get(1).failure()).contains("empty text");
         }
+    }
+
+    private static double norm(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += x * x;
+        }
+        return Math.sqrt(sum);
     }
 
     static double cosine(float[] a, float[] b) {

@@ -85,6 +85,58 @@ class LuceneVectorStoreTest extends VectorStoreContract {
     }
 
     @Test
+    void compactingMergesIntoOneSegmentAndKeepsDocumentsWatermarkAndAnswers() throws Exception {
+        try (LuceneVectorStore writer = LuceneVectorStore.openForWriting(dir);
+                LuceneVectorStore reader = LuceneVectorStore.openForReading(dir)) {
+            for (int i = 0; i < 3; i++) {
+                writer.commit(
+                        new VectorBatch(
+                                List.of(doc("d" + i, "crm-event", "disk " + i, 1, i)),
+                                List.of(),
+                                T0.plusSeconds(i)));
+            }
+            // One replaced document: the merge drops its old copy.
+            writer.commit(VectorBatch.upserting(List.of(doc("d0", "crm-event", "disk 0", 0, 1))));
+            assertThat(writer.segments()).isGreaterThan(1);
+            List<String> before =
+                    writer.nearest(new float[] {1, 1, 0}, 3, DocumentFilter.none()).stream()
+                            .map(hit -> hit.document().id())
+                            .toList();
+
+            writer.compact(1);
+
+            assertThat(writer.segments()).isEqualTo(1);
+            assertThat(writer.status().documents()).isEqualTo(3);
+            assertThat(writer.status().completeUpTo()).isEqualTo(T0.plusSeconds(2));
+            assertThat(
+                            writer.nearest(new float[] {1, 1, 0}, 3, DocumentFilter.none()).stream()
+                                    .map(hit -> hit.document().id()))
+                    .containsExactlyElementsOf(before);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (reader.segments() != 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(reader.segments()).as("a reader beside the writer").isEqualTo(1);
+            assertThat(reader.status().completeUpTo()).isEqualTo(T0.plusSeconds(2));
+            assertThatThrownBy(() -> reader.compact(1))
+                    .isInstanceOf(VectorStoreException.class)
+                    .hasMessageContaining("opened for reading only");
+        }
+    }
+
+    @Test
+    void aCommitThatOnlyMovesTheWatermarkShowsInTheStatus() {
+        try (LuceneVectorStore writer = LuceneVectorStore.openForWriting(dir)) {
+            writer.commit(
+                    new VectorBatch(List.of(doc("a", "crm-event", "t", 1, 0)), List.of(), T0));
+            assertThat(writer.status().completeUpTo()).isEqualTo(T0);
+            writer.commit(new VectorBatch(List.of(), List.of(), T0.plusSeconds(9)));
+            assertThat(writer.status().completeUpTo()).isEqualTo(T0.plusSeconds(9));
+            assertThat(writer.status().documents()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aSecondWriterIsToldWhoHoldsTheIndex() {
         try (LuceneVectorStore first = LuceneVectorStore.openForWriting(dir)) {
             assertThatThrownBy(() -> LuceneVectorStore.openForWriting(dir, Duration.ofMillis(300)))

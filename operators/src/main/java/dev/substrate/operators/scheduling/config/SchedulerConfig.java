@@ -1,5 +1,6 @@
 package dev.substrate.operators.scheduling.config;
 
+import dev.substrate.operators.config.ConfigFileException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -78,7 +79,7 @@ public record SchedulerConfig(
      * Reads and checks a quota file: the empty string for {@link #DEFAULT_RESOURCE}, {@code
      * classpath:<resource>} for another resource, else a file path.
      *
-     * @throws SchedulerConfigException naming the file (and line) when it is missing or wrong
+     * @throws ConfigFileException naming the file (and line) when it is missing or wrong
      */
     public static SchedulerConfig load(String location) {
         if (location == null || location.isBlank()) {
@@ -92,7 +93,7 @@ public record SchedulerConfig(
         try {
             text = Files.readString(path, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     location,
                     0,
                     "no such file (working directory "
@@ -102,7 +103,7 @@ public record SchedulerConfig(
                             + DEFAULT_RESOURCE,
                     e);
         } catch (IOException e) {
-            throw new SchedulerConfigException(location, 0, "cannot be read: " + e, e);
+            throw new ConfigFileException(location, 0, "cannot be read: " + e, e);
         }
         return parse(text, location);
     }
@@ -117,11 +118,11 @@ public record SchedulerConfig(
         try (InputStream in =
                 SchedulerConfig.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new SchedulerConfigException(name, 0, "no such classpath resource");
+                throw new ConfigFileException(name, 0, "no such classpath resource");
             }
             return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name);
         } catch (IOException e) {
-            throw new SchedulerConfigException(name, 0, "cannot be read: " + e, e);
+            throw new ConfigFileException(name, 0, "cannot be read: " + e, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.substrate.operators.scheduling.config;
 
+import dev.substrate.operators.config.ConfigFileException;
 import dev.substrate.operators.scheduling.config.YamlTree.Entry;
 import dev.substrate.operators.scheduling.config.YamlTree.Mapping;
 import dev.substrate.operators.scheduling.config.YamlTree.Node;
@@ -52,7 +53,7 @@ final class SchedulerConfigParser {
 
     private SchedulerConfig config(Node root) {
         if (root == null) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file, 1, "the file is empty; expected policy, shared_pool and tenants");
         }
         Mapping top = mapping(root, "the file", FILE_KEYS);
@@ -69,7 +70,7 @@ final class SchedulerConfigParser {
         Map<String, TenantQuota> tenants = new TreeMap<>();
         Entry tenantsEntry = top.entries().get("tenants");
         if (tenantsEntry == null) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file, 1, "no 'tenants': list each tenant's nominal quota under it");
         }
         if (!isNull(tenantsEntry.value())) {
@@ -119,7 +120,7 @@ final class SchedulerConfigParser {
         try {
             return b.build();
         } catch (IllegalArgumentException ex) {
-            throw new SchedulerConfigException(file, entry.line(), ex.getMessage());
+            throw new ConfigFileException(file, entry.line(), ex.getMessage());
         }
     }
 
@@ -131,7 +132,7 @@ final class SchedulerConfigParser {
         InferenceLimits inference = null;
         Entry nominalEntry = m.entries().get("nominal");
         if (nominalEntry == null) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     entry.line(),
                     what + " has no 'nominal' quota (GPUs per accelerator type; {} for none)");
@@ -142,7 +143,7 @@ final class SchedulerConfigParser {
             borrowing = gpuCounts(borrowingEntry);
             for (Map.Entry<String, Integer> limit : borrowing.entrySet()) {
                 if (limit.getValue() > 0 && pool.getOrDefault(limit.getKey(), 0) == 0) {
-                    throw new SchedulerConfigException(
+                    throw new ConfigFileException(
                             file,
                             lineOf(borrowingEntry, limit.getKey()),
                             what
@@ -197,7 +198,7 @@ final class SchedulerConfigParser {
     /** The node as a mapping whose keys are all in {@code allowed} (null: any key). */
     private Mapping mapping(Node node, String what, java.util.Collection<String> allowed) {
         if (!(node instanceof Mapping m)) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     node.line(),
                     what
@@ -209,7 +210,7 @@ final class SchedulerConfigParser {
         if (allowed != null) {
             for (Entry e : m.entries().values()) {
                 if (!allowed.contains(e.key())) {
-                    throw new SchedulerConfigException(
+                    throw new ConfigFileException(
                             file,
                             e.line(),
                             "unknown key '"
@@ -230,7 +231,7 @@ final class SchedulerConfigParser {
 
     private String scalar(Entry e) {
         if (!(e.value() instanceof Scalar s) || s.text() == null) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file, e.line(), "'" + e.key() + "' must be a single value");
         }
         return s.text().trim();
@@ -241,7 +242,7 @@ final class SchedulerConfigParser {
         try {
             return Enum.valueOf(type, text.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException ex) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     e.line(),
                     "'"
@@ -259,7 +260,7 @@ final class SchedulerConfigParser {
         String text = scalar(e);
         Matcher m = DURATION.matcher(text);
         if (!m.matches()) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     e.line(),
                     "'"
@@ -278,7 +279,7 @@ final class SchedulerConfigParser {
                     default -> Duration.ofDays(n);
                 };
         if (d.isZero()) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file, e.line(), "'" + e.key() + "' must be longer than zero");
         }
         return d;
@@ -290,11 +291,11 @@ final class SchedulerConfigParser {
         try {
             value = Double.parseDouble(text);
         } catch (NumberFormatException ex) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file, e.line(), "'" + e.key() + "' is '" + text + "'; it must be a number");
         }
         if (!(value >= min && value <= max)) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     e.line(),
                     "'"
@@ -315,13 +316,13 @@ final class SchedulerConfigParser {
         try {
             value = Long.parseLong(text);
         } catch (NumberFormatException ex) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     e.line(),
                     "'" + e.key() + "' is '" + text + "'; it must be a whole number");
         }
         if (value < min || value > max) {
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     e.line(),
                     "'"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.substrate.operators.config.ConfigFileException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -52,13 +53,13 @@ final class YamlTree {
             }
             Node root = tree.node(p);
             if (p.nextToken() != null) {
-                throw new SchedulerConfigException(
+                throw new ConfigFileException(
                         file, line(p), "only one YAML document is allowed in the file");
             }
             return root;
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
-            throw new SchedulerConfigException(
+            throw new ConfigFileException(
                     file,
                     at == null ? 0 : at.getLineNr(),
                     "not valid YAML: " + firstLine(e.getOriginalMessage()),
@@ -78,7 +79,7 @@ final class YamlTree {
                 int keyLine = line(p);
                 Entry first = entries.get(key);
                 if (first != null) {
-                    throw new SchedulerConfigException(
+                    throw new ConfigFileException(
                             file,
                             keyLine,
                             "'" + key + "' is given twice (first on line " + first.line() + ")");

@@ -1,5 +1,6 @@
 package dev.substrate.operators.telemetry.windows;
 
+import dev.substrate.schemas.typeinfo.OwnSerializerTypeInfo;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.util.Map;

@@ -3,6 +3,7 @@ package dev.substrate.operators.scheduling.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.substrate.operators.config.ConfigFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,7 +79,7 @@ class SchedulerConfigTest {
     @Test
     void aMissingFileSaysSoAndHowToFixIt() {
         assertThatThrownBy(() -> SchedulerConfig.load("/no/such/quotas.yaml"))
-                .isInstanceOf(SchedulerConfigException.class)
+                .isInstanceOf(ConfigFileException.class)
                 .hasMessageStartingWith("/no/such/quotas.yaml: no such file")
                 .hasMessageContaining("leave scheduling.quota-file empty for the default");
     }
@@ -135,7 +136,7 @@ class SchedulerConfigTest {
     void aDefectNamesTheFileTheLineAndTheReason(String what, String text, int line, String reason) {
         assertThatThrownBy(() -> SchedulerConfig.parse(text.replace("\\n", "\n"), "q.yaml"))
                 .isInstanceOfSatisfying(
-                        SchedulerConfigException.class,
+                        ConfigFileException.class,
                         e -> {
                             assertThat(e.file()).isEqualTo("q.yaml");
                             assertThat(e.line()).as(what).isEqualTo(line);
@@ -147,7 +148,7 @@ class SchedulerConfigTest {
     @Test
     void anEmptyFileIsAnError() {
         assertThatThrownBy(() -> SchedulerConfig.parse("", "q.yaml"))
-                .isInstanceOf(SchedulerConfigException.class)
+                .isInstanceOf(ConfigFileException.class)
                 .hasMessage(
                         "q.yaml:1: the file is empty; expected policy, shared_pool and tenants");
     }

@@ -1,4 +1,4 @@
-package dev.substrate.operators.telemetry.windows;
+package dev.substrate.schemas.typeinfo;
 
 import java.io.Serial;
 import org.apache.flink.api.common.serialization.SerializerConfig;
@@ -7,16 +7,25 @@ import org.apache.flink.api.common.typeutils.TypeSerializer;
 
 /**
  * Flink type information of a class that has a serializer written for it: an atomic type (no fields
- * Flink sees) whose serializer is always the same one.
+ * Flink sees) whose serializer is always the same one. No Kryo, and no POJO analysis of a class
+ * that is not a POJO. Subclasses name the type and its serializer:
+ *
+ * <pre>{@code
+ * public final class QuantileSketchTypeInfo extends OwnSerializerTypeInfo<QuantileSketch> {
+ *     public QuantileSketchTypeInfo() {
+ *         super(QuantileSketch.class, new QuantileSketchSerializer());
+ *     }
+ * }
+ * }</pre>
  */
-abstract class OwnSerializerTypeInfo<T> extends TypeInformation<T> {
+public abstract class OwnSerializerTypeInfo<T> extends TypeInformation<T> {
 
     @Serial private static final long serialVersionUID = 1L;
 
     private final Class<T> typeClass;
     private final TypeSerializer<T> serializer;
 
-    OwnSerializerTypeInfo(Class<T> typeClass, TypeSerializer<T> serializer) {
+    protected OwnSerializerTypeInfo(Class<T> typeClass, TypeSerializer<T> serializer) {
         this.typeClass = typeClass;
         this.serializer = serializer;
     }
@@ -63,12 +72,14 @@ abstract class OwnSerializerTypeInfo<T> extends TypeInformation<T> {
 
     @Override
     public boolean equals(Object obj) {
-        return obj != null && obj.getClass() == getClass();
+        return obj != null
+                && obj.getClass() == getClass()
+                && ((OwnSerializerTypeInfo<?>) obj).typeClass == typeClass;
     }
 
     @Override
     public int hashCode() {
-        return getClass().hashCode();
+        return 31 * getClass().hashCode() + typeClass.hashCode();
     }
 
     @Override

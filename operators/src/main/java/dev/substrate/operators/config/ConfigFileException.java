@@ -1,10 +1,10 @@
-package dev.substrate.operators.quality;
+package dev.substrate.operators.config;
 
 /**
- * A rule file that cannot be used: its message names the file, the line and the reason, so a job
- * refuses to start with an error that points at the fix.
+ * A configuration file that cannot be used (quality rules, scheduler quotas): its message names the
+ * file, the line and the reason, so a job refuses to start with an error that points at the fix.
  */
-public final class RuleFileException extends RuntimeException {
+public final class ConfigFileException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
@@ -12,18 +12,18 @@ public final class RuleFileException extends RuntimeException {
     private final int line;
     private final String reason;
 
-    public RuleFileException(String file, int line, String reason) {
+    public ConfigFileException(String file, int line, String reason) {
         this(file, line, reason, null);
     }
 
-    public RuleFileException(String file, int line, String reason, Throwable cause) {
+    public ConfigFileException(String file, int line, String reason, Throwable cause) {
         super(file + (line > 0 ? ":" + line : "") + ": " + reason, cause);
         this.file = file;
         this.line = line;
         this.reason = reason;
     }
 
-    /** The rule file's name as given to the parser (a classpath resource or a path). */
+    /** The file's name as given to the parser (a classpath resource or a path). */
     public String file() {
         return file;
     }
