@@ -127,15 +127,9 @@ public final class EventTimeSorter<T> extends AbstractStreamOperator<T>
 
     @Override
     public void processElement(StreamRecord<T> element) throws Exception {
-        if (!element.hasTimestamp()) {
-            throw new IllegalStateException(
-                    "An input of "
-                            + getOperatorName()
-                            + " has no timestamp: assign timestamps and watermarks before it");
-        }
+        long ts = InputTimestamps.of(element, getOperatorName());
         inputs++;
         scheduleStallCheck();
-        long ts = element.getTimestamp();
         if (ts <= timers.currentWatermark()) {
             output.collect(element);
             return;
