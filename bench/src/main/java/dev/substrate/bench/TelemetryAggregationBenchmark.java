@@ -114,14 +114,7 @@ public final class TelemetryAggregationBenchmark {
             runs.add(report("round " + r, sql(samples, gpus, parallelism, false)));
             runs.add(report("round " + r, sql(samples, gpus, parallelism, true)));
         }
-        Run first = runs.get(0);
-        for (Run run : runs) {
-            if (run.rows != first.rows
-                    || run.countSum != first.countSum
-                    || Math.abs(run.powerSum - first.powerSum) > 1e-9 * Math.abs(first.powerSum)) {
-                throw new IllegalStateException("Results differ: " + run + " vs " + first);
-            }
-        }
+        Run first = sameResults(runs);
         Run ours = best(runs, "ours");
         Run oursDirect = best(runs, "ours-direct");
         Run sql = best(runs, "sql");
@@ -158,14 +151,27 @@ public final class TelemetryAggregationBenchmark {
         };
     }
 
-    private static Run best(List<Run> runs, String engine) {
+    /** The first of {@code runs}, after checking that every run's checksum equals its own. */
+    static Run sameResults(List<Run> runs) {
+        Run first = runs.get(0);
+        for (Run run : runs) {
+            if (run.rows != first.rows
+                    || run.countSum != first.countSum
+                    || Math.abs(run.powerSum - first.powerSum) > 1e-9 * Math.abs(first.powerSum)) {
+                throw new IllegalStateException("Results differ: " + run + " vs " + first);
+            }
+        }
+        return first;
+    }
+
+    static Run best(List<Run> runs, String engine) {
         return runs.stream()
                 .filter(r -> r.engine.equals(engine))
                 .min((a, b) -> Long.compare(a.netMillis, b.netMillis))
                 .orElseThrow();
     }
 
-    private static Run report(String label, Run run) {
+    static Run report(String label, Run run) {
         System.out.printf(
                 Locale.ROOT,
                 "%-8s %-9s %,12.0f events/s  (%,d events in %.2f s, %,d rows)%n",
@@ -178,7 +184,7 @@ public final class TelemetryAggregationBenchmark {
         return run;
     }
 
-    private static StreamExecutionEnvironment env(int parallelism) {
+    static StreamExecutionEnvironment env(int parallelism) {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(PipelineOptions.OBJECT_REUSE, true);
@@ -187,8 +193,7 @@ public final class TelemetryAggregationBenchmark {
         return env;
     }
 
-    private static DataStream<GpuSample> samples(
-            StreamExecutionEnvironment env, long count, int gpus) {
+    static DataStream<GpuSample> samples(StreamExecutionEnvironment env, long count, int gpus) {
         return env.fromSource(
                 new DataGeneratorSource<>(
                         new SampleGenerator(gpus), count, new AvroTypeInfo<>(GpuSample.class)),
@@ -305,8 +310,7 @@ public final class TelemetryAggregationBenchmark {
                 .name("discard");
     }
 
-    private static Run run(StreamExecutionEnvironment env, String engine, long count)
-            throws Exception {
+    static Run run(StreamExecutionEnvironment env, String engine, long count) throws Exception {
         JobExecutionResult result = env.execute("bench-" + engine);
         return new Run(
                 engine,
@@ -395,7 +399,7 @@ public final class TelemetryAggregationBenchmark {
         }
     }
 
-    private static long longArg(String[] args, String name, long defaultValue) {
+    static long longArg(String[] args, String name, long defaultValue) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return Long.parseLong(args[i + 1].replace("_", ""));

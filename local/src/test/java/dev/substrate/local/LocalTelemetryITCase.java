@@ -2,8 +2,13 @@ package dev.substrate.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.substrate.events.GpuSample;
 import dev.substrate.jobs.telemetry.TelemetryWindowsStage;
+import dev.substrate.operators.telemetry.windows.GpuMetricsConverter;
+import dev.substrate.operators.telemetry.windows.GpuWindowAccumulator;
+import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
 import dev.substrate.sinks.lake.LakeReader;
+import dev.substrate.sources.telemetry.NvidiaSmiCsvParser;
 import dev.substrate.testkit.SampleData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -14,6 +19,8 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Function;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
 import org.junit.jupiter.api.Test;
@@ -23,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code substrate local --telemetry file=<the H100 trace>}: the run's collector publishes the real
  * capture to Kafka in place of the synthetic fleet, and the job's 1-minute windows of that GPU hold
  * exactly what a default run's replay of the same trace gives (the replay moves the trace by whole
- * minutes, so the windows hold the same readings, only later).
+ * minutes, so the windows hold the same readings, only later), and what one in-order pass over the
+ * trace gives, at parallelism 2.
  */
 class LocalTelemetryITCase {
 
@@ -48,11 +56,18 @@ class LocalTelemetryITCase {
         List<Window> fromCollector = traceWindows(collected);
         List<Window> fromReplay = traceWindows(replayed);
         assertThat(fromCollector).hasSizeGreaterThan(3);
-        // The same readings, summed in a different order (other partials): equal to 1e-9.
+        // The same readings, summed in a different order (other partials): equal to 1e-9. Both
+        // runs at parallelism 2 give what one pass over the trace in time order gives, energy
+        // and throttle shares included.
+        List<Window> exact = exactTraceWindows();
         assertThat(fromCollector)
                 .usingRecursiveComparison()
                 .withComparatorForType(LocalTelemetryITCase::sameToNineDigits, Double.class)
-                .isEqualTo(fromReplay);
+                .isEqualTo(exact);
+        assertThat(fromReplay)
+                .usingRecursiveComparison()
+                .withComparatorForType(LocalTelemetryITCase::sameToNineDigits, Double.class)
+                .isEqualTo(exact);
     }
 
     private static int sameToNineDigits(Double a, Double b) {
@@ -83,19 +98,47 @@ class LocalTelemetryITCase {
         rows.sort(Comparator.comparing(r -> (OffsetDateTime) r.getField("window_start")));
         List<Window> windows = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            Record r = rows.get(i);
-            windows.add(
-                    new Window(
-                            i,
-                            (Long) r.getField("sample_count"),
-                            (Double) r.getField("utilization_pct_mean"),
-                            (Double) r.getField("utilization_pct_max"),
-                            (Double) r.getField("power_draw_w_mean"),
-                            (Double) r.getField("temperature_c_max"),
-                            (Double) r.getField("energy_joules"),
-                            (Double) r.getField("sw_power_cap_fraction")));
+            windows.add(window(i, rows.get(i)::getField));
         }
         return windows;
+    }
+
+    /**
+     * The trace's 1-minute windows computed directly: each minute's readings added in time order to
+     * one accumulator, as a single subtask reading the file in order would.
+     */
+    private static List<Window> exactTraceWindows() throws Exception {
+        List<GpuSample> readings =
+                new NvidiaSmiCsvParser(
+                                LocalTelemetry.REGION, LocalTelemetry.CLUSTER, LocalTelemetry.NODE)
+                        .parse(SampleData.h100Trace());
+        readings.sort(Comparator.comparing(GpuSample::getTimestamp));
+        long maxGap = TelemetryWindowsConfig.defaults().maxGap().toMillis();
+        TreeMap<Long, GpuWindowAccumulator> minutes = new TreeMap<>();
+        for (GpuSample reading : readings) {
+            long ts = reading.getTimestamp().toEpochMilli();
+            minutes.computeIfAbsent(
+                            ts - Math.floorMod(ts, 60_000L),
+                            start -> GpuWindowAccumulator.create(true))
+                    .add(reading, maxGap);
+        }
+        List<Window> windows = new ArrayList<>();
+        for (GpuWindowAccumulator acc : minutes.values()) {
+            windows.add(window(windows.size(), GpuMetricsConverter.fromGpu(acc)::get));
+        }
+        return windows;
+    }
+
+    private static Window window(int index, Function<String, Object> column) {
+        return new Window(
+                index,
+                (Long) column.apply("sample_count"),
+                (Double) column.apply("utilization_pct_mean"),
+                (Double) column.apply("utilization_pct_max"),
+                (Double) column.apply("power_draw_w_mean"),
+                (Double) column.apply("temperature_c_max"),
+                (Double) column.apply("energy_joules"),
+                (Double) column.apply("sw_power_cap_fraction"));
     }
 
     private static String run(LocalSettings.Builder settings) throws Exception {
@@ -103,12 +146,12 @@ class LocalTelemetryITCase {
         PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
         RunSummary summary =
                 new LocalRunner(
-                                // Parallelism 1: one GPU's readings reach the windows in order
-                                // only then. At 2 the ingest's shuffle by event id interleaves
-                                // them, and the time-weighted integrals (energy, throttle shares)
-                                // differ by 1-3% from run to run: a known defect, see README.
+                                // Parallelism 2: the ingest's shuffle by event id spreads the
+                                // GPU's readings over both subtasks; the windows sort them per GPU
+                                // again, so the time-weighted integrals (energy, throttle shares)
+                                // are the same as the replay's.
                                 settings.ports(0, 0, 0)
-                                        .parallelism(1)
+                                        .parallelism(2)
                                         .searchPort(0)
                                         .dashboardPort(0)
                                         .checkpointInterval(Duration.ofMillis(500))

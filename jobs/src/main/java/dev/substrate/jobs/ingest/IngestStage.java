@@ -12,6 +12,7 @@ import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.operators.dedup.EventDeduplicator;
 import dev.substrate.operators.dedup.EventIdSelector;
+import dev.substrate.operators.lateness.EndOfInputWatermark;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.lateness.LateEventSplitter;
 import dev.substrate.operators.pii.DeadLetterRedactor;
@@ -192,7 +193,7 @@ public final class IngestStage {
         // The uids below are those of the job before records carried their provenance: no
         // operator's state changed with it (the records are in flight only), so a savepoint of
         // the earlier job restores into this one.
-        SingleOutputStreamOperator<Sourced<T>> decoded =
+        DataStream<Either<DeadLetter, Sourced<T>>> read =
                 env.fromSource(
                                 EventKafkaSource.build(
                                         type,
@@ -205,7 +206,15 @@ public final class IngestStage {
                                         settings.registryRetry()),
                                 watermarks,
                                 "kafka: " + type.topic())
-                        .uid("source-" + name)
+                        .uid("source-" + name);
+        SingleOutputStreamOperator<Sourced<T>> decoded =
+                // A drain must fire every window, also when this source has gone idle by then
+                // (EndOfInputWatermark says why): stateless, chained to the source.
+                read.transform(
+                                "final watermark " + type.topic(),
+                                read.getType(),
+                                new EndOfInputWatermark<>())
+                        .uid("final-watermark-" + name)
                         .process(new DeadLetterSplitter<Sourced<T>>())
                         .returns(sourcedType)
                         .uid("decode-" + name)

@@ -44,8 +44,9 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  *                 .addTo(ingest.gpuSamples());
  * }</pre>
  *
- * <p>Operator uids (stable, for savepoints): {@code telemetry-gpu-window-1m}, {@code
- * telemetry-gpu-window-5m}, {@code telemetry-node-rollup-1m|5m}, {@code
+ * <p>Operator uids (stable, for savepoints): {@code telemetry-gpu-event-time-order} (the per-GPU
+ * sort, which holds readings until the watermark passes them), {@code telemetry-gpu-window-1m},
+ * {@code telemetry-gpu-window-5m}, {@code telemetry-node-rollup-1m|5m}, {@code
  * telemetry-cluster-rollup-1m|5m}, {@code lake-gpu_metrics_1m}, {@code lake-gpu_metrics_5m}, {@code
  * kafka-gpu-metrics-1m|5m}.
  */

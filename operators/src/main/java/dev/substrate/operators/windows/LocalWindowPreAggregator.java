@@ -139,13 +139,7 @@ public final class LocalWindowPreAggregator<IN, ACC extends WindowPartial>
 
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
-        if (!element.hasTimestamp()) {
-            throw new IllegalStateException(
-                    "An input of "
-                            + getOperatorName()
-                            + " has no timestamp: assign timestamps and watermarks before it");
-        }
-        long ts = element.getTimestamp();
+        long ts = InputTimestamps.of(element, getOperatorName());
         long start = ts - Math.floorMod(ts, windowMillis);
         long maxTimestamp = start + windowMillis - 1;
         if (maxTimestamp <= lastWatermark && isLate(maxTimestamp)) {

@@ -3,6 +3,7 @@ package dev.substrate.operators.telemetry.windows;
 import dev.substrate.events.GpuMetrics;
 import dev.substrate.events.GpuSample;
 import dev.substrate.events.MetricsLevel;
+import dev.substrate.operators.windows.EventTimeSorter;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import dev.substrate.operators.windows.QuietClosingWindowOperator;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
@@ -23,30 +25,34 @@ import org.apache.flink.util.OutputTag;
  * by 1 minute, each rolled up per node and per cluster.
  *
  * <pre>
- *  GpuSample ─► keyBy gpu ─► pre-aggregate ─► keyBy gpu ─► tumbling 1 min ─┬─► GPU rows ───────────────────┐
- *                  (one partial per GPU          (merges the partials)       ├─► keyBy node ─► NODE rows ─┐ ├─► 1-minute GpuMetrics
- *                   and window)                                              │    └─► keyBy cluster ─► CLUSTER rows
- *      └─ late ─► late samples                                └─► keyBy gpu ─► sliding 5 min / 1 min
- *                                                                  (merges five 1-minute windows) ─► same three levels ─► 5-minute GpuMetrics
+ *  GpuSample ─► keyBy gpu ─► sort ─► pre-aggregate ─► keyBy gpu ─► tumbling 1 min ─┬─► GPU rows ───────────────────┐
+ *               (event-time order  (one partial per GPU   (merges the partials)      ├─► keyBy node ─► NODE rows ─┐ ├─► 1-minute GpuMetrics
+ *                per GPU)           and window)                                      │    └─► keyBy cluster ─► CLUSTER rows
+ *                                    └─ late ─► late samples       └─► keyBy gpu ─► sliding 5 min / 1 min
+ *                                                                   (merges five 1-minute windows) ─► same three levels ─► 5-minute GpuMetrics
  * </pre>
  *
- * <p>Every window aggregates incrementally: {@link GpuWindowAggregator} updates an accumulator per
- * reading, first in memory per subtask ({@link LocalWindowPreAggregator}), then the keyed window
- * merges the partials ({@link GpuWindowMerger}); the process functions only stamp window bounds.
- * Accumulators are POJOs with DDSketch quantiles serialized by {@link QuantileSketchTypeInfo}, so
- * the job runs with {@code pipeline.generic-types: false}. The input must carry event-time
- * timestamps and watermarks (the job assigns them once, at ingest). With allowed lateness the local
- * phase is skipped (see {@link #gpuWindows}); a rollup window and the 5-minute windows count each
- * GPU window once, at its first firing, and re-firings caused by allowed lateness update only the
- * GPU rows of the 1-minute output.
+ * <p>The energy and throttle shares integrate over consecutive readings of a GPU, so the readings
+ * reach the aggregation in event-time order: keyed by GPU, an {@link EventTimeSorter} holds each
+ * until the watermark passes it, whatever order the ingest's subtasks delivered them in. The values
+ * are therefore the same at any parallelism. Every window aggregates incrementally: {@link
+ * GpuWindowAggregator} updates an accumulator per reading, first in memory per subtask ({@link
+ * LocalWindowPreAggregator}), then the keyed window merges the partials ({@link GpuWindowMerger});
+ * the process functions only stamp window bounds. Accumulators are POJOs with DDSketch quantiles
+ * serialized by {@link QuantileSketchTypeInfo}, so the job runs with {@code pipeline.generic-types:
+ * false}. The input must carry event-time timestamps and watermarks (the job assigns them once, at
+ * ingest). With allowed lateness the local phase is skipped (see {@link #gpuWindows}); a rollup
+ * window and the 5-minute windows count each GPU window once, at its first firing, and re-firings
+ * caused by allowed lateness update only the GPU rows of the 1-minute output.
  *
  * <p><b>A source that goes quiet still reports.</b> An idle input stops holding the watermark back
  * but does not move it on, so when a capture or the whole fleet stops, the windows holding its last
  * readings would never fire. Every window operator here is a {@link QuietClosingWindowOperator}: a
  * 1-minute GPU window closes, marked {@code closed_by = QUIET_TIME}, once event time has stood
  * still for {@link TelemetryWindowsConfig#quietClose() q} of processing time and the window got
- * nothing for q (the pre-aggregation sends its partials as soon as the watermark stops, {@link
- * LocalWindowPreAggregator#withStallFlush}, within q/8). The levels behind wait longer, so that the
+ * nothing for q (once input and watermark stop, the sort releases the readings it holds within q/8,
+ * {@link EventTimeSorter#withStallFlush}, and the pre-aggregation sends its partials within another
+ * q/8, {@link LocalWindowPreAggregator#withStallFlush}). The levels behind wait longer, so that the
  * level before has closed and its windows have arrived when they close: the 5-minute GPU windows
  * and the 1-minute node rollups after 1.5 q of still event time, the 5-minute node and 1-minute
  * cluster rollups after 1.75 q, the 5-minute cluster rollups after 2 q (and each a q/8 after its
@@ -109,12 +115,12 @@ public final class TelemetryWindows {
 
     /**
      * The 1-minute tumbling per-GPU windows alone. Without allowed lateness (the default) they are
-     * aggregated in two phases: {@link LocalWindowPreAggregator}, behind a key-by GPU so that one
-     * subtask sees each GPU's readings in order, sends one partial per GPU and window, and a keyed
-     * window merges the partials ({@link GpuWindowMerger}). With allowed lateness, every reading
-     * goes to the keyed window, which re-fires updated windows to {@link
-     * GpuWindowBoundsFunction#UPDATES}. Either way the windows close by quiet time too (see the
-     * class comment).
+     * aggregated in two phases: {@link LocalWindowPreAggregator}, behind the per-GPU event-time
+     * sort so that one subtask sees each GPU's readings in order, sends one partial per GPU and
+     * window, and a keyed window merges the partials ({@link GpuWindowMerger}). With allowed
+     * lateness, every reading goes (sorted the same way) to the keyed window, which re-fires
+     * updated windows to {@link GpuWindowBoundsFunction#UPDATES}. Either way the windows close by
+     * quiet time too (see the class comment).
      */
     public static GpuWindows gpuWindows(
             DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
@@ -126,7 +132,10 @@ public final class TelemetryWindows {
             // Late readings must reach the keyed window to update it: no local pre-aggregation.
             SingleOutputStreamOperator<GpuWindowAccumulator> windows =
                     QuietClosingWindowOperator.windows(
-                                    samples.keyBy(GpuSample::getGpuUuid, Types.STRING),
+                                    DataStreamUtils.reinterpretAsKeyedStream(
+                                            inEventTimeOrder(samples, quiet),
+                                            GpuSample::getGpuUuid,
+                                            Types.STRING),
                                     TumblingEventTimeWindows.of(ONE_MINUTE))
                             .quietClose(quiet, quiet)
                             .allowedLateness(config.allowedLateness())
@@ -141,12 +150,12 @@ public final class TelemetryWindows {
                             .name("telemetry: GPU windows 1 min");
             return new GpuWindows(windows, windows.getSideOutput(LATE_SAMPLES));
         }
-        // Keyed by GPU before the pre-aggregation: one subtask sees all of a GPU's readings, in
-        // order, so its partials never overlap in time. The merger joins consecutive partials
-        // exactly; overlapping ones (one GPU's readings split over two subtasks) would count the
-        // time-weighted integrals (energy, throttle shares) twice.
+        // Sorted per GPU before the pre-aggregation: one subtask sees all of a GPU's readings, in
+        // event-time order, so its partials never overlap in time. The merger joins consecutive
+        // partials exactly; overlapping ones (one GPU's readings split over two subtasks) would
+        // count the time-weighted integrals (energy, throttle shares) twice.
         SingleOutputStreamOperator<GpuWindowAccumulator> partials =
-                samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
+                inEventTimeOrder(samples, quiet)
                         .transform(
                                 "telemetry: GPU pre-aggregation 1 min",
                                 gpuType,
@@ -171,6 +180,25 @@ public final class TelemetryWindows {
                         .uid("telemetry-gpu-window-1m")
                         .name("telemetry: GPU windows 1 min");
         return new GpuWindows(windows, partials.getSideOutput(LATE_SAMPLES));
+    }
+
+    /**
+     * Each GPU's readings in event-time order: keyed by GPU and held until the watermark passes
+     * them ({@link EventTimeSorter}), so that the energy and throttle-share integrals see
+     * consecutive readings whichever subtask of the ingest each came through. When event time and
+     * the input stand still for q/16 the held readings leave anyway, well before the windows behind
+     * close by quiet time. Operators behind are chained to it and may treat the stream as keyed by
+     * GPU.
+     */
+    private static DataStream<GpuSample> inEventTimeOrder(
+            DataStream<GpuSample> samples, Duration quiet) {
+        AvroTypeInfo<GpuSample> type = new AvroTypeInfo<>(GpuSample.class);
+        return samples.keyBy(GpuSample::getGpuUuid, Types.STRING)
+                .transform(
+                        "telemetry: GPU readings in event-time order",
+                        type,
+                        new EventTimeSorter<>(type).withStallFlush(quiet.dividedBy(16)))
+                .uid("telemetry-gpu-event-time-order");
     }
 
     /**

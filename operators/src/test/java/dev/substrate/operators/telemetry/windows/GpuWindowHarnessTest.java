@@ -7,8 +7,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.substrate.events.GpuSample;
 import dev.substrate.operators.testing.CapturedMetrics;
+import dev.substrate.operators.windows.EventTimeSorter;
 import dev.substrate.operators.windows.LocalWindowPreAggregator;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -24,6 +26,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.SimpleOperatorFactory;
 import org.apache.flink.streaming.api.transformations.OneInputTransformation;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -432,6 +435,110 @@ class GpuWindowHarnessTest {
             send(h, reading("gpu-a", "n1", T0 + 3_000, 10, 100));
             assertThat(h.getProcessingTimeService().getActiveTimerTimestamps())
                     .containsExactly(45_000L);
+        }
+    }
+
+    /**
+     * One GPU's readings of one minute (one a second, power rising 10 W a second, SW_POWER_CAP
+     * active from second 20 to 39), delivered as two ingest subtasks interleave them: the even
+     * seconds run 8 s ahead of the odd ones, the watermark follows the slower. Exactly: energy is
+     * the mean power, 395 W, over 60 s; the cap covers 20 of the 59 s between the first and the
+     * last reading.
+     */
+    @Test
+    void readingsInterleavedByTwoSubtasksGiveExactEnergyAndSharesOnceSortedPerGpu()
+            throws Exception {
+        long cap = ClockEventReason.SW_POWER_CAP.bit();
+        List<GpuSample> arrivals = new ArrayList<>();
+        for (int arrival = -8; arrival < 60; arrival++) {
+            for (int s : new int[] {arrival + 8, arrival}) { // even ahead of odd
+                if (s >= 0 && s < 60 && (s % 2 == 0) == (s == arrival + 8)) {
+                    long reasons = s >= 20 && s <= 39 ? cap : 0L;
+                    arrivals.add(
+                            Readings.reading(
+                                    "gpu-a",
+                                    "n1",
+                                    "c1",
+                                    T0 + s * 1000L,
+                                    s,
+                                    100 + 10 * s,
+                                    50.0,
+                                    1000L,
+                                    reasons,
+                                    0L,
+                                    0L,
+                                    0));
+                }
+            }
+        }
+        assertThat(arrivals).hasSize(60);
+
+        GpuWindowAccumulator sorted = throughTheWindows(arrivals, true);
+        assertThat(sorted.sampleCount).isEqualTo(60);
+        assertThat(sorted.energyJoules()).isCloseTo(395.0 * 60, within(1e-6));
+        assertThat(sorted.fraction(ClockEventReason.SW_POWER_CAP))
+                .isCloseTo(20.0 / 59, within(1e-12));
+        assertThat(sorted.fraction(ClockEventReason.HW_SLOWDOWN)).isZero();
+
+        // The same arrivals without the sort: the odd readings fall inside the span already
+        // integrated and are missed, as at parallelism 2 before the sort.
+        GpuWindowAccumulator unsorted = throughTheWindows(arrivals, false);
+        assertThat(unsorted.sampleCount).isEqualTo(60);
+        assertThat(Math.abs(unsorted.energyJoules() - 395.0 * 60)).isGreaterThan(0.01 * 395 * 60);
+    }
+
+    /**
+     * {@code arrivals} through the sorter (if {@code sort}), the pre-aggregator and the keyed
+     * window, with the watermark of two in-order channels (even and odd seconds), then to the end.
+     */
+    private static GpuWindowAccumulator throughTheWindows(List<GpuSample> arrivals, boolean sort)
+            throws Exception {
+        AvroTypeInfo<GpuSample> type = new AvroTypeInfo<>(GpuSample.class);
+        List<Object> stream = new ArrayList<>();
+        long[] channelMax = {Long.MIN_VALUE, Long.MIN_VALUE};
+        long watermark = Long.MIN_VALUE;
+        for (GpuSample sample : arrivals) {
+            long ts = sample.getTimestamp().toEpochMilli();
+            stream.add(new StreamRecord<>(sample, ts));
+            int channel = (int) ((ts - T0) / 1000 % 2);
+            channelMax[channel] = Math.max(channelMax[channel], ts);
+            long now = Math.min(channelMax[0], channelMax[1]);
+            if (now != Long.MIN_VALUE && now > watermark) {
+                watermark = now;
+                stream.add(new Watermark(now));
+            }
+        }
+        stream.add(new Watermark(T0 + 2 * MINUTE));
+        if (sort) {
+            try (var sorter =
+                    new KeyedOneInputStreamOperatorTestHarness<String, GpuSample, GpuSample>(
+                            new EventTimeSorter<>(type), GpuSample::getGpuUuid, Types.STRING)) {
+                noGenericTypes(sorter);
+                sorter.open();
+                feed(sorter, stream);
+                stream = new ArrayList<>(sorter.getOutput());
+            }
+        }
+        try (var pre = preAggregatorHarness();
+                var window = mergingWindowHarness()) {
+            feed(pre, stream);
+            feed(window, new ArrayList<>(pre.getOutput()));
+            List<GpuWindowAccumulator> fired = window.extractOutputValues();
+            assertThat(fired).hasSize(1);
+            return fired.get(0);
+        }
+    }
+
+    /** Sends the records and watermarks of {@code stream} to {@code h}, in order. */
+    @SuppressWarnings("unchecked")
+    private static <IN> void feed(OneInputStreamOperatorTestHarness<IN, ?> h, List<Object> stream)
+            throws Exception {
+        for (Object o : stream) {
+            if (o instanceof StreamRecord<?> r) {
+                h.processElement((StreamRecord<IN>) r);
+            } else if (o instanceof Watermark w) {
+                h.processWatermark(w);
+            }
         }
     }
 }
