@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
@@ -68,22 +69,9 @@ class LakeHistorySourceITCase {
 
         Instant from = DAY.plus(Duration.ofMinutes(65));
         Instant to = DAY.plus(Duration.ofMinutes(125));
-        LakeHistorySource<GpuSample> history =
-                LakeHistorySource.builder(GpuSample.class)
-                        .catalog(lake.catalogLoader())
-                        .table(EventType.GPU_SAMPLE.tableName())
-                        .timeColumn("timestamp")
-                        .from(from)
-                        .to(to)
-                        .build();
-        StreamExecutionEnvironment env = environment();
+        LakeHistorySource<GpuSample> history = samples(lake, from, to);
         List<Instant> read = new ArrayList<>();
-        JobExecutionResult result =
-                LakeHistorySource.run(
-                        env,
-                        history.read(env, WatermarkStrategy.noWatermarks()),
-                        "read history",
-                        s -> read.add(s.getTimestamp()));
+        JobExecutionResult result = read(history, s -> read.add(s.getTimestamp()));
 
         List<Instant> expected = new ArrayList<>();
         for (List<GpuSample> batch : List.of(early, middle, late)) {
@@ -102,24 +90,29 @@ class LakeHistorySourceITCase {
     @Test
     void aTableTheLakeDoesNotHaveIsAnEmptyHistory() throws Exception {
         LakeCatalogConfig lake = LakeCatalogConfig.hadoop(dataDir.resolve("warehouse"));
-        LakeHistorySource<GpuSample> history =
-                LakeHistorySource.builder(GpuSample.class)
-                        .catalog(lake.catalogLoader())
-                        .table(EventType.GPU_SAMPLE.tableName())
-                        .timeColumn("timestamp")
-                        .from(DAY)
-                        .to(DAY.plus(Duration.ofDays(1)))
-                        .build();
-        StreamExecutionEnvironment env = environment();
+        LakeHistorySource<GpuSample> history = samples(lake, DAY, DAY.plus(Duration.ofDays(1)));
         List<GpuSample> read = new ArrayList<>();
-        JobExecutionResult result =
-                LakeHistorySource.run(
-                        env,
-                        history.read(env, WatermarkStrategy.noWatermarks()),
-                        "read a missing table",
-                        read::add);
+        JobExecutionResult result = read(history, read::add);
         assertThat(read).isEmpty();
         assertThat(history.rowsRead(result)).isZero();
+    }
+
+    private static LakeHistorySource<GpuSample> samples(
+            LakeCatalogConfig lake, Instant from, Instant to) {
+        return LakeHistorySource.builder(GpuSample.class)
+                .catalog(lake.catalogLoader())
+                .table(EventType.GPU_SAMPLE.tableName())
+                .timeColumn("timestamp")
+                .from(from)
+                .to(to)
+                .build();
+    }
+
+    private static JobExecutionResult read(
+            LakeHistorySource<GpuSample> history, Consumer<GpuSample> each) throws Exception {
+        StreamExecutionEnvironment env = environment();
+        return LakeHistorySource.run(
+                env, history.read(env, WatermarkStrategy.noWatermarks()), "read history", each);
     }
 
     /** Ten readings, a minute apart from {@code start}, in shuffled order. */
