@@ -15,8 +15,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * Puts lake history back into event-time order: holds each record until the upstream watermark
  * (Iceberg's per-file minimum of the event-time column) says no earlier record can follow, then
  * emits it, oldest first, ties in arrival order. Only the files whose time ranges overlap are held
- * at once, never the interval. The buffer is not checkpointed: a history read is bounded and starts
- * over after a failure.
+ * at once, never the interval. The buffer is no Flink state: {@link LakeHistorySource} refuses
+ * checkpointed jobs, so a failed read fails its job and is started over, never restored without the
+ * held records.
  */
 final class EventTimeSortOperator<T> extends AbstractStreamOperator<T>
         implements OneInputStreamOperator<T, T>, BoundedOneInput {

@@ -95,6 +95,12 @@ public final class LakeHistorySource<T extends SpecificRecordBase> {
      * watermarks}. A table the lake does not have yet is an empty stream.
      */
     public DataStream<T> read(StreamExecutionEnvironment env, WatermarkStrategy<T> watermarks) {
+        if (env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // The event-time sort holds records outside Flink state: a restore would lose them.
+            throw new IllegalArgumentException(
+                    "a lake history read runs without checkpoints (a failed read starts over):"
+                            + " disable checkpointing for this job");
+        }
         AvroTypeInfo<T> info = new AvroTypeInfo<>(type);
         TableIdentifier id = identifier();
         Catalog loaded = catalog.loadCatalog();

@@ -1,6 +1,7 @@
 package dev.substrate.local.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.substrate.events.GpuSample;
 import dev.substrate.schemas.EventType;
@@ -95,6 +96,19 @@ class LakeHistorySourceITCase {
         JobExecutionResult result = read(history, read::add);
         assertThat(read).isEmpty();
         assertThat(history.rowsRead(result)).isZero();
+    }
+
+    @Test
+    void aCheckpointedJobIsRefusedWithTheFix() {
+        LakeCatalogConfig lake = LakeCatalogConfig.hadoop(dataDir.resolve("warehouse"));
+        StreamExecutionEnvironment env = environment();
+        env.enableCheckpointing(1_000);
+        assertThatThrownBy(
+                        () ->
+                                samples(lake, DAY, DAY.plus(Duration.ofDays(1)))
+                                        .read(env, WatermarkStrategy.noWatermarks()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("disable checkpointing");
     }
 
     private static LakeHistorySource<GpuSample> samples(
