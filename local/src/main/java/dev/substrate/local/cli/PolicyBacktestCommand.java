@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -123,10 +122,9 @@ public final class PolicyBacktestCommand implements Callable<Integer> {
             Configuration lake = new Configuration();
             lake.set(SubstrateOptions.CATALOG_TYPE, "hadoop");
             lake.set(SubstrateOptions.CATALOG_WAREHOUSE, warehouse.toString());
-            Catalog catalog = StageContext.catalog(lake).catalogLoader().loadCatalog();
             BacktestReport report =
                     PolicyBacktest.builder()
-                            .catalog(catalog)
+                            .catalog(StageContext.catalog(lake).catalogLoader())
                             .policies(chosen)
                             .from(from)
                             .to(to == null ? Instant.now() : to)

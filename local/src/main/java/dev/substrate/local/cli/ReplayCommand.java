@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.flink.CatalogLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -91,7 +91,7 @@ public final class ReplayCommand implements Callable<Integer> {
             err.println("substrate replay: " + e.getMessage());
             return 2;
         }
-        Catalog catalog = LakeCatalogConfig.hadoop(warehouse).catalogLoader().loadCatalog();
+        CatalogLoader catalog = LakeCatalogConfig.hadoop(warehouse).catalogLoader();
         ReplayComparison comparison;
         try {
             comparison =

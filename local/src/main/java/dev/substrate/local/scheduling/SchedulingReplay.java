@@ -7,37 +7,32 @@ import dev.substrate.events.SchedulingDecision;
 import dev.substrate.events.WorkloadRequest;
 import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
+import dev.substrate.local.lake.LakeHistorySource;
 import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.scheduling.config.SchedulerConfig;
 import dev.substrate.schemas.EventType;
-import dev.substrate.sinks.lake.LakeReader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
-import javax.annotation.Nullable;
-import org.apache.avro.Schema;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
-import org.apache.flink.util.Collector;
-import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.flink.CatalogLoader;
 
 /**
  * {@code substrate replay}: runs the scheduling operator (the same {@link SchedulingStage} code the
  * job runs), bounded, over the lake's requests and fleet signals of an interval, under a quota file
  * that may differ from the one the job ran with, and compares its decisions with those the job
- * recorded then. Writes nothing: the replayed decisions are collected, never sunk.
+ * recorded then. The lake's tables are read by Iceberg's Flink source on the in-process cluster,
+ * pruned to the interval ({@link LakeHistorySource}). Writes nothing: the replayed decisions are
+ * collected, never sunk.
  *
  * <p>The replay starts from empty scheduler state at {@code from}: it reproduces the recorded
  * decisions exactly, under the same quota file, when {@code from} is at or before the first request
@@ -45,18 +40,19 @@ import org.apache.iceberg.catalog.Catalog;
  */
 public final class SchedulingReplay {
 
-    private final Catalog catalog;
+    private final CatalogLoader catalog;
     private final Instant from;
     private final Instant to;
     private final SchedulerConfig config;
 
     /**
-     * @param catalog the lake
+     * @param catalog the lake, as a recipe the in-process cluster loads it from
      * @param from start of the interval (inclusive, event time)
      * @param to end of the interval (exclusive)
      * @param config the quota file to replay under
      */
-    public SchedulingReplay(Catalog catalog, Instant from, Instant to, SchedulerConfig config) {
+    public SchedulingReplay(
+            CatalogLoader catalog, Instant from, Instant to, SchedulerConfig config) {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.from = Objects.requireNonNull(from, "from");
         this.to = Objects.requireNonNull(to, "to");
@@ -68,45 +64,6 @@ public final class SchedulingReplay {
 
     /** Replays the interval and compares it with what was recorded. */
     public ReplayComparison run() throws Exception {
-        List<WorkloadRequest> requests =
-                read(
-                        EventType.WORKLOAD_REQUEST.tableName(),
-                        WorkloadRequest.class,
-                        WorkloadRequest.getClassSchema(),
-                        r -> r.getTimestamp());
-        List<GpuSample> samples =
-                read(
-                        EventType.GPU_SAMPLE.tableName(),
-                        GpuSample.class,
-                        GpuSample.getClassSchema(),
-                        s -> s.getTimestamp());
-        List<NodeHealth> health =
-                read(
-                        FleetHealthStage.NODE_HEALTH_TABLE,
-                        NodeHealth.class,
-                        NodeHealth.getClassSchema(),
-                        h -> h.getChangedAt());
-        List<ClusterCapacity> capacity =
-                read(
-                        FleetHealthStage.CLUSTER_CAPACITY_TABLE,
-                        ClusterCapacity.class,
-                        ClusterCapacity.getClassSchema(),
-                        c -> c.getTimestamp());
-        List<SchedulingDecision> recorded =
-                read(
-                        SchedulingStage.DECISIONS_TABLE,
-                        SchedulingDecision.class,
-                        SchedulingDecision.getClassSchema(),
-                        d -> d.getDecidedAt());
-
-        if (requests.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "the lake has no workload requests from "
-                            + from
-                            + " to "
-                            + to
-                            + ": choose an interval in which the job ran");
-        }
         Configuration flink = new Configuration();
         flink.set(PipelineOptions.GENERIC_TYPES, false);
         flink.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
@@ -114,90 +71,91 @@ public final class SchedulingReplay {
         flink.set(RestOptions.BIND_PORT, "0");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         env.setParallelism(1);
+
+        LakeHistorySource<WorkloadRequest> requests =
+                history(WorkloadRequest.class, EventType.WORKLOAD_REQUEST.tableName(), "timestamp");
         DataStream<WorkloadRequest> requestStream =
-                bounded(
-                        env,
-                        requests,
-                        WorkloadRequest.class,
-                        r -> r.getTimestamp().toEpochMilli(),
-                        null);
+                requests.read(env, watermarks(r -> r.getTimestamp().toEpochMilli()));
         DataStream<SchedulingDecision> decisions =
                 new SchedulingStage(new SchedulingStage.Settings(config, null, null))
                         .addTo(
                                 requestStream,
-                                bounded(
-                                        env,
-                                        health,
-                                        NodeHealth.class,
-                                        h -> h.getChangedAt().toEpochMilli(),
-                                        requestStream),
-                                bounded(
-                                        env,
-                                        capacity,
-                                        ClusterCapacity.class,
-                                        c -> c.getTimestamp().toEpochMilli(),
-                                        requestStream),
-                                bounded(
-                                        env,
-                                        samples,
-                                        GpuSample.class,
-                                        s -> s.getTimestamp().toEpochMilli(),
-                                        requestStream))
+                                history(
+                                                NodeHealth.class,
+                                                FleetHealthStage.NODE_HEALTH_TABLE,
+                                                "changed_at")
+                                        .read(
+                                                env,
+                                                watermarks(h -> h.getChangedAt().toEpochMilli())),
+                                history(
+                                                ClusterCapacity.class,
+                                                FleetHealthStage.CLUSTER_CAPACITY_TABLE,
+                                                "timestamp")
+                                        .read(
+                                                env,
+                                                watermarks(c -> c.getTimestamp().toEpochMilli())),
+                                history(
+                                                GpuSample.class,
+                                                EventType.GPU_SAMPLE.tableName(),
+                                                "timestamp")
+                                        .read(
+                                                env,
+                                                watermarks(s -> s.getTimestamp().toEpochMilli())))
                         .decisions();
         List<SchedulingDecision> replayed = new ArrayList<>();
-        try (CloseableIterator<SchedulingDecision> it =
-                decisions.executeAndCollect("substrate replay " + from + " .. " + to)) {
-            while (it.hasNext()) {
-                SchedulingDecision d = it.next();
-                if (inInterval(d.getDecidedAt())) {
-                    replayed.add(SchedulingDecision.newBuilder(d).build());
-                }
-            }
+        JobExecutionResult result =
+                LakeHistorySource.run(
+                        env,
+                        decisions,
+                        "substrate replay " + from + " .. " + to,
+                        d -> {
+                            if (!d.getDecidedAt().isBefore(from) && d.getDecidedAt().isBefore(to)) {
+                                replayed.add(SchedulingDecision.newBuilder(d).build());
+                            }
+                        });
+        long requestCount = requests.rowsRead(result);
+        if (requestCount == 0) {
+            throw new IllegalArgumentException(
+                    "the lake has no workload requests from "
+                            + from
+                            + " to "
+                            + to
+                            + ": choose an interval in which the job ran");
         }
-        return ReplayComparison.of(from, to, config.source(), recorded, replayed, requests.size());
+
+        StreamExecutionEnvironment recordedEnv =
+                StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        recordedEnv.setParallelism(1);
+        List<SchedulingDecision> recorded = new ArrayList<>();
+        LakeHistorySource.run(
+                recordedEnv,
+                history(SchedulingDecision.class, SchedulingStage.DECISIONS_TABLE, "decided_at")
+                        .read(recordedEnv, WatermarkStrategy.noWatermarks()),
+                "substrate replay: recorded decisions " + from + " .. " + to,
+                recorded::add);
+        return ReplayComparison.of(
+                from, to, config.source(), recorded, replayed, Math.toIntExact(requestCount));
     }
 
-    private <T extends SpecificRecord> List<T> read(
-            String table, Class<T> type, Schema schema, Function<T, Instant> time) {
-        List<T> rows = new ArrayList<>();
-        LakeReader.forEachRow(
-                catalog,
-                table,
-                List.of("*"),
-                row -> {
-                    T record = LakeRecords.toAvro(row, type, schema);
-                    if (inInterval(time.apply(record))) {
-                        rows.add(record);
-                    }
-                });
-        rows.sort(Comparator.comparing(time));
-        return rows;
-    }
-
-    private boolean inInterval(Instant t) {
-        return !t.isBefore(from) && t.isBefore(to);
+    private <T extends SpecificRecordBase> LakeHistorySource<T> history(
+            Class<T> type, String table, String timeColumn) {
+        return LakeHistorySource.builder(type)
+                .catalog(catalog)
+                .table(table)
+                .timeColumn(timeColumn)
+                .from(from)
+                .to(to)
+                .build();
     }
 
     /**
-     * The rows in the job's event time, as the ingest assigns it (the end of input flushes the
-     * rest); no rows are an empty stream cut from {@code anchor}, as a source of nothing fails.
+     * The job's event time, as the ingest assigns it, over the history in event-time order (the end
+     * of input flushes the rest). No idleness: a bounded input that pauses between files is not
+     * idle, and marking it so would make its next records late.
      */
-    private static <T extends SpecificRecordBase> DataStream<T> bounded(
-            StreamExecutionEnvironment env,
-            List<T> rows,
-            Class<T> type,
-            EventTimeWatermarks.EventTimeExtractor<T> time,
-            @Nullable DataStream<WorkloadRequest> anchor) {
-        WatermarkStrategy<T> watermarks =
-                EventTimeWatermarks.strategy(
-                        time,
-                        Duration.ofSeconds(5),
-                        Duration.ofSeconds(15),
-                        Duration.ofDays(36_500));
-        AvroTypeInfo<T> info = new AvroTypeInfo<>(type);
-        if (rows.isEmpty() && anchor != null) {
-            return anchor.flatMap((WorkloadRequest r, Collector<T> out) -> {}).returns(info);
-        }
-        return env.fromData(rows, info).assignTimestampsAndWatermarks(watermarks);
+    private static <T> WatermarkStrategy<T> watermarks(
+            EventTimeWatermarks.EventTimeExtractor<T> time) {
+        return EventTimeWatermarks.strategy(
+                time, Duration.ofSeconds(5), Duration.ZERO, Duration.ofDays(36_500));
     }
 }

@@ -77,7 +77,7 @@ class PolicyBacktestITCase {
 
         BacktestReport report =
                 PolicyBacktest.builder()
-                        .catalog(catalog)
+                        .catalog(lake.catalogLoader())
                         .policies(PolicyFile.load(PolicyFile.DEFAULT))
                         .from(START)
                         .to(START.plus(Duration.ofDays(1)))
