@@ -4,6 +4,7 @@ import dev.substrate.embedded.kafka.EmbeddedKafkaBroker;
 import dev.substrate.embedded.registry.EmbeddedSchemaRegistry;
 import dev.substrate.events.DeadLetter;
 import dev.substrate.jobs.SubstrateJob;
+import dev.substrate.jobs.config.SubstrateConfig;
 import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
 import dev.substrate.jobs.stage.StageContext;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.Recording;
@@ -232,6 +234,11 @@ public final class PipelineBenchmark {
                 options.checkpointInterval().toMillis(),
                 options.stateBackend(),
                 dataDir);
+        Map<String, String> fromEnvironment = jobOptionsFromEnvironment();
+        if (!fromEnvironment.isEmpty()) {
+            System.out.println(
+                    "full job options from SUBSTRATE_* variables: " + new TreeMap<>(fromEnvironment));
+        }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0);
                 EmbeddedSchemaRegistry registry =
                         EmbeddedSchemaRegistry.start(dataDir.resolve("registry"), "127.0.0.1", 0)) {
@@ -702,7 +709,16 @@ public final class PipelineBenchmark {
         config.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         Files.createDirectories(lakeDir);
         Files.createDirectories(runDir);
+        // SUBSTRATE_* variables set job options as for `substrate local`, e.g.
+        // SUBSTRATE_VECTORS_ENABLED=false measures the job without its vector stage.
+        config.addAll(Configuration.fromMap(jobOptionsFromEnvironment()));
         return config;
+    }
+
+    /** The job options that {@code SUBSTRATE_*} environment variables set. */
+    private static Map<String, String> jobOptionsFromEnvironment() {
+        return SubstrateConfig.resolve(new Configuration(), System.getenv(), new String[0])
+                .toMap();
     }
 
     /** {@code telemetry-ours} or {@code telemetry-sql} ({@link TelemetryPeerJobs}), bounded. */

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import javax.annotation.Nullable;
 import org.apache.lucene.document.Document;
@@ -64,6 +65,8 @@ import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.store.LockObtainFailedException;
 import org.apache.lucene.util.BytesRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded vector store: a Lucene index on local disk holding each document once (keyed by id),
@@ -106,9 +109,20 @@ public final class LuceneVectorStore implements VectorStore {
     /** How long {@link #openForWriting} waits for another writer (a job restarting) to let go. */
     static final Duration DEFAULT_LOCK_WAIT = Duration.ofSeconds(30);
 
+    /**
+     * The writers open in this JVM, by index directory, with the thread that opened each. A task of
+     * a job that Flink cancels while it starts can die without closing its writer; Lucene then
+     * refuses every later writer in this JVM ("Lock held by this virtual machine") and the job can
+     * never restart on this TaskManager. A writer whose opening thread has ended is such a leak.
+     */
+    private static final Map<Path, LuceneVectorStore> WRITERS = new ConcurrentHashMap<>();
+
+    private static final Logger LOG = LoggerFactory.getLogger(LuceneVectorStore.class);
+
     private final Path path;
     private final Directory directory;
     @Nullable private final IndexWriter writer;
+    @Nullable private Thread owner;
     private final SearcherManager searchers;
     private volatile long lastRefresh;
     private volatile Map<String, String> committed;
@@ -153,9 +167,16 @@ public final class LuceneVectorStore implements VectorStore {
                     if (!DirectoryReader.indexExists(directory)) {
                         writer.commit();
                     }
-                    return new LuceneVectorStore(
-                            path, directory, writer, new SearcherManager(writer, null));
+                    LuceneVectorStore store =
+                            new LuceneVectorStore(
+                                    path, directory, writer, new SearcherManager(writer, null));
+                    store.owner = Thread.currentThread();
+                    WRITERS.put(key(path), store);
+                    return store;
                 } catch (LockObtainFailedException e) {
+                    if (closeLeakedWriter(path)) {
+                        continue;
+                    }
                     if (System.nanoTime() > deadline) {
                         directory.close();
                         throw new VectorStoreException(
@@ -175,6 +196,29 @@ public final class LuceneVectorStore implements VectorStore {
                     "Cannot open the vector index at " + path + " for writing: " + e.getMessage(),
                     e);
         }
+    }
+
+    /**
+     * Closes the writer of {@code path} this JVM holds when the thread that opened it has ended
+     * without closing it (see {@link #WRITERS}); returns whether there was one.
+     */
+    private static boolean closeLeakedWriter(Path path) {
+        LuceneVectorStore leaked = WRITERS.get(key(path));
+        if (leaked == null || leaked.owner == null || leaked.owner.isAlive()) {
+            return false;
+        }
+        LOG.warn(
+                "Closing the writer of the vector index at {} that the ended thread {} left open"
+                        + " (a task cancelled while it started); its uncommitted changes are"
+                        + " dropped, the job's restore writes them again",
+                path,
+                leaked.owner.getName());
+        leaked.close();
+        return true;
+    }
+
+    private static Path key(Path path) {
+        return path.toAbsolutePath().normalize();
     }
 
     /**
@@ -458,6 +502,9 @@ public final class LuceneVectorStore implements VectorStore {
 
     @Override
     public synchronized void close() {
+        if (writer != null) {
+            WRITERS.remove(key(path), this);
+        }
         try {
             searchers.close();
             if (writer != null) {

@@ -146,6 +146,32 @@ class LuceneVectorStoreTest extends VectorStoreContract {
         }
     }
 
+    /**
+     * A task Flink cancels while it starts can end without closing its writer; the next attempt in
+     * the same TaskManager must not be locked out for good (a standalone-cluster failover was).
+     */
+    @Test
+    void aWriterLeftOpenByAnEndedThreadIsClosedForTheNextOne() throws Exception {
+        LuceneVectorStore[] leaked = new LuceneVectorStore[1];
+        Thread cancelledTask = new Thread(() -> leaked[0] = LuceneVectorStore.openForWriting(dir));
+        cancelledTask.start();
+        cancelledTask.join();
+
+        try (LuceneVectorStore next = LuceneVectorStore.openForWriting(dir, Duration.ZERO)) {
+            next.commit(new VectorBatch(List.of(doc("a", "crm-event", "t", 1, 0)), List.of(), T0));
+            assertThat(next.status().documents()).isEqualTo(1);
+        }
+        assertThatThrownBy(
+                        () ->
+                                leaked[0].commit(
+                                        new VectorBatch(
+                                                List.of(doc("b", "crm-event", "t", 1, 0)),
+                                                List.of(),
+                                                T0)))
+                .as("the leaked writer was closed")
+                .isInstanceOf(RuntimeException.class);
+    }
+
     @Test
     void aMissingIndexIsAClearError() {
         Path nowhere = dir.resolve("nowhere");
