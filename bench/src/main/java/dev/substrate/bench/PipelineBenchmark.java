@@ -237,7 +237,8 @@ public final class PipelineBenchmark {
         Map<String, String> fromEnvironment = jobOptionsFromEnvironment();
         if (!fromEnvironment.isEmpty()) {
             System.out.println(
-                    "full job options from SUBSTRATE_* variables: " + new TreeMap<>(fromEnvironment));
+                    "full job options from SUBSTRATE_* variables: "
+                            + new TreeMap<>(fromEnvironment));
         }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"), 0);
                 EmbeddedSchemaRegistry registry =
@@ -717,8 +718,7 @@ public final class PipelineBenchmark {
 
     /** The job options that {@code SUBSTRATE_*} environment variables set. */
     private static Map<String, String> jobOptionsFromEnvironment() {
-        return SubstrateConfig.resolve(new Configuration(), System.getenv(), new String[0])
-                .toMap();
+        return SubstrateConfig.resolve(new Configuration(), System.getenv(), new String[0]).toMap();
     }
 
     /** {@code telemetry-ours} or {@code telemetry-sql} ({@link TelemetryPeerJobs}), bounded. */
