@@ -122,7 +122,10 @@ public final class LuceneVectorStore implements VectorStore {
     private final Path path;
     private final Directory directory;
     @Nullable private final IndexWriter writer;
-    @Nullable private Thread owner;
+
+    /** The thread that opened this store for writing; null for a reader. */
+    @Nullable private final Thread owner;
+
     private final SearcherManager searchers;
     private volatile long lastRefresh;
     private volatile Map<String, String> committed;
@@ -135,6 +138,7 @@ public final class LuceneVectorStore implements VectorStore {
         this.directory = directory;
         this.writer = writer;
         this.searchers = searchers;
+        this.owner = writer == null ? null : Thread.currentThread();
         this.committed = commitData();
         this.lastRefresh = System.currentTimeMillis();
     }
@@ -170,7 +174,6 @@ public final class LuceneVectorStore implements VectorStore {
                     LuceneVectorStore store =
                             new LuceneVectorStore(
                                     path, directory, writer, new SearcherManager(writer, null));
-                    store.owner = Thread.currentThread();
                     WRITERS.put(key(path), store);
                     return store;
                 } catch (LockObtainFailedException e) {
@@ -204,7 +207,7 @@ public final class LuceneVectorStore implements VectorStore {
      */
     private static boolean closeLeakedWriter(Path path) {
         LuceneVectorStore leaked = WRITERS.get(key(path));
-        if (leaked == null || leaked.owner == null || leaked.owner.isAlive()) {
+        if (leaked == null || leaked.owner.isAlive()) {
             return false;
         }
         LOG.warn(
