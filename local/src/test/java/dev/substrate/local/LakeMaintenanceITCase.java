@@ -37,13 +37,16 @@ class LakeMaintenanceITCase {
      * Commits to gpu_samples before the run is stopped (1 s checkpoints): without maintenance that
      * many snapshots would stay, more than {@link #MAX_SNAPSHOTS}.
      */
-    private static final long COMMITS = 26;
+    private static final long COMMITS = 14;
 
-    /** Snapshots a table may hold at the end of the run. */
-    private static final int MAX_SNAPSHOTS = 20;
+    /** Snapshots a table may hold at the end of the run: at least 3 kept, or 10 s of them. */
+    private static final int MAX_SNAPSHOTS = 10;
 
-    /** Two writers, one file each per checkpoint and partition: about 70 without compaction. */
-    private static final int MAX_FILES_PER_PARTITION = 30;
+    /**
+     * Two writers, one file each per checkpoint and partition: up to 28 without compaction after
+     * {@link #COMMITS} commits.
+     */
+    private static final int MAX_FILES_PER_PARTITION = 16;
 
     @TempDir Path dataDir;
 
@@ -96,14 +99,15 @@ class LakeMaintenanceITCase {
 
     @Test
     void maintenanceKeepsTheLakeBoundedAndItsRowsUnchanged() throws Exception {
-        // The vector stage is off: this run is about the tables, and in-process embedding would
-        // take the CPU that 1 s checkpoints need on a 2-core machine (one CI run committed only
-        // 18 times in 4 minutes with it on).
+        // The vector and policy stages are off: this run is about the tables, and in-process
+        // embedding and pattern matching take the CPU that 1 s checkpoints need on a 2-core
+        // machine (a CI run with the policies on committed only 21 times in 5 minutes).
         Map<String, String> shortIntervals =
                 Map.of(
                         "SUBSTRATE_VECTORS_ENABLED", "false",
+                        "SUBSTRATE_POLICIES_ENABLED", "false",
                         "SUBSTRATE_LAKE_MAINTENANCE_SNAPSHOT_MAX_AGE", "10s",
-                        "SUBSTRATE_LAKE_MAINTENANCE_SNAPSHOTS_RETAINED", "5",
+                        "SUBSTRATE_LAKE_MAINTENANCE_SNAPSHOTS_RETAINED", "3",
                         "SUBSTRATE_LAKE_MAINTENANCE_EXPIRE_INTERVAL", "5s",
                         "SUBSTRATE_LAKE_MAINTENANCE_REWRITE_INTERVAL", "8s",
                         "SUBSTRATE_LAKE_MAINTENANCE_REWRITE_FILE_COUNT", "8",
@@ -126,7 +130,7 @@ class LakeMaintenanceITCase {
                         "--checkpoint-interval",
                         "1s",
                         "--rate",
-                        "300",
+                        "150",
                         "--duration",
                         RUN_LIMIT.toSeconds() + "s")) {
             // Stopped (as with Ctrl-C) once the job has committed often enough and compacted a

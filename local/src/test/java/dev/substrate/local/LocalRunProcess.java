@@ -40,7 +40,9 @@ final class LocalRunProcess implements AutoCloseable {
             throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx768m");
+        // The pipeline and the lake maintenance job hold about 280 tasks: at 768 MB a run spent a
+        // sixth of its time in full collections, its old generation full.
+        command.add("-Xmx2g");
         command.add("-XX:+UseSerialGC");
         for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (flag.startsWith("--add-opens") || flag.startsWith("--add-exports")) {
