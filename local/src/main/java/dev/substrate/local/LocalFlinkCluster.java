@@ -58,6 +58,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
     private final Path savepointDir;
     private JobID jobId;
 
+    /** Set once the job completed a checkpoint of its own: its restore is then behind it. */
+    private boolean restoreBehind;
+
     private LocalFlinkCluster(MiniCluster cluster, Path savepointDir) {
         this.cluster = cluster;
         this.savepointDir = savepointDir;
@@ -129,6 +132,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
             graph.setSavepointRestoreSettings(SavepointRestoreSettings.forPath(savepoint, true));
         }
         jobId = cluster.submitJob(graph).get(60, TimeUnit.SECONDS).getJobID();
+        restoreBehind = false;
         return jobId;
     }
 
@@ -198,7 +202,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     void checkRunning(@Nullable String resumedFrom) throws Exception {
         JobStatus status = status();
         if (!status.isGloballyTerminalState()) {
-            if (resumedFrom != null) {
+            if (resumedFrom != null && !restoreBehind) {
                 failIfRestoreFailed(resumedFrom);
             }
             return;
@@ -245,12 +249,13 @@ public final class LocalFlinkCluster implements AutoCloseable {
         } catch (ExecutionException e) {
             return; // ending right now: the next check sees how
         }
-        ErrorInfo failure = graph.getFailureInfo();
-        if (failure == null || !isRestoreFailure(failure.getExceptionAsString())) {
-            return;
-        }
         CheckpointStatsSnapshot checkpoints = graph.getCheckpointStatsSnapshot();
         if (checkpoints != null && checkpoints.getCounts().getNumberOfCompletedCheckpoints() > 0) {
+            restoreBehind = true; // later checks need not fetch the execution graph again
+            return;
+        }
+        ErrorInfo failure = graph.getFailureInfo();
+        if (failure == null || !isRestoreFailure(failure.getExceptionAsString())) {
             return;
         }
         Throwable root = rootCause(failure.getException());

@@ -521,10 +521,12 @@ class SchedulerPropertiesTest {
         private void checkFairShare(List<SchedulingDecision> decided) {
             SchedulerState s = scheduler.state();
             long t = scheduler.now();
-            // Requests placed by evicting lower-priority work are left out. KNOWN DEFECT (open):
-            // a request retried on its own timer may evict while an equal one of a tenant with
-            // less usage, ahead of it in the queue, is not tried in that pass (found by this
-            // property with seed -1797696078418041744).
+            // Requests placed by evicting lower-priority work are left out. KNOWN DEFECT (open),
+            // found by this property with seed -1797696078418041744: within one step a gang
+            // placed by evicting lower work became evictable in turn, and a request of a tenant
+            // with more usage evicted it (spread over two nodes of its region) while an equal one
+            // of a tenant with less usage, tried earlier in the step, kept waiting. Letting a
+            // timer's retry try its type's whole queue did not change that sample.
             Set<String> preemptors = new HashSet<>();
             for (SchedulingDecision d : decided) {
                 if (d.getAction() == SchedulingAction.PREEMPT && d.getCause() != null) {
@@ -563,12 +565,16 @@ class SchedulerPropertiesTest {
                     assertThat(scheduler.decayedUsage(y.tenant))
                             .as(
                                     "%s (tenant %s) was placed at %s while %s of tenant %s, with"
-                                            + " less decayed usage, kept waiting",
+                                            + " less decayed usage, kept waiting; the step"
+                                            + " decided %s",
                                     x.getRequestId(),
                                     x.getTenant(),
                                     Instant.ofEpochMilli(t),
                                     y.requestId,
-                                    y.tenant)
+                                    y.tenant,
+                                    decided.stream()
+                                            .map(d -> d.getAction() + " " + d.getRequestId())
+                                            .toList())
                             .isGreaterThanOrEqualTo(xUsage);
                 }
             }
