@@ -139,7 +139,7 @@ write_conf() {
         jobmanager.memory.process.size taskmanager.memory.process.size
         taskmanager.numberOfTaskSlots execution.checkpointing.dir
         execution.checkpointing.savepoint-dir io.tmp.dirs web.tmpdir web.upload.dir
-        env.java.opts.all
+        env.java.opts.all pekko.ask.timeout
     )
     local pattern
     pattern=$(printf '%s|' "${local_keys[@]}")
@@ -164,6 +164,10 @@ rest.bind-port: $rest_port
 jobmanager.memory.process.size: $jm_memory
 taskmanager.memory.process.size: $tm_memory
 taskmanager.numberOfTaskSlots: $slots
+# A TaskManager started again after a crash gets the job's 200-odd tasks at once; on two busy
+# cores it answered their deployment later than the default 10 s, and each such timeout restarted
+# the whole job again (four restarts in one CI run).
+pekko.ask.timeout: 60 s
 execution.checkpointing.dir: file://$data/checkpoints
 execution.checkpointing.savepoint-dir: file://$data/savepoints
 io.tmp.dirs: $data/tmp

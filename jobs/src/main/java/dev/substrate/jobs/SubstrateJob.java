@@ -5,6 +5,7 @@ import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.ingest.IngestStage;
 import dev.substrate.jobs.policies.PolicyOptions;
 import dev.substrate.jobs.policies.PolicyStage;
+import dev.substrate.jobs.scheduling.SchedulingOptions;
 import dev.substrate.jobs.scheduling.SchedulingStage;
 import dev.substrate.jobs.stage.StageContext;
 import dev.substrate.jobs.telemetry.FleetHealthStage;
@@ -94,13 +95,16 @@ public final class SubstrateJob {
                 new TelemetryWindowsStage(stages.windows()).addTo(ingest.gpuSamples());
         FleetHealthStage.Output fleet =
                 new FleetHealthStage(stages.fleet()).addTo(ingest.gpuSamples());
-        SchedulingStage.Output scheduling =
-                new SchedulingStage(stages.scheduling())
-                        .addTo(
-                                ingest.workloadRequests(),
-                                fleet.nodeHealth(),
-                                fleet.capacity(),
-                                ingest.gpuSamples());
+        SchedulingStage.Output scheduling = null;
+        if (stages.scheduling() != null) {
+            scheduling =
+                    new SchedulingStage(stages.scheduling())
+                            .addTo(
+                                    ingest.workloadRequests(),
+                                    fleet.nodeHealth(),
+                                    fleet.capacity(),
+                                    ingest.gpuSamples());
+        }
 
         PolicyStage.Output policies = null;
         if (stages.policies() != null) {
@@ -112,7 +116,7 @@ public final class SubstrateJob {
                                     new PolicyStage.Inputs(
                                             ingest.auditEvents(),
                                             ingest.gpuSamples(),
-                                            scheduling.decisions(),
+                                            scheduling == null ? null : scheduling.decisions(),
                                             null));
         }
 
@@ -122,8 +126,10 @@ public final class SubstrateJob {
                         .from(fleet.nodeHealth(), new NodeHealthDocuments())
                         .from(fleet.anomalies(), new GpuAnomalyDocuments())
                         .from(ingest.enterpriseEvents(), new EnterpriseEventDocuments())
-                        .from(ingest.deadLetters(), new DeadLetterDocuments())
-                        .from(scheduling.decisions(), new SchedulingDecisionDocuments());
+                        .from(ingest.deadLetters(), new DeadLetterDocuments());
+        if (scheduling != null) {
+            documents.from(scheduling.decisions(), new SchedulingDecisionDocuments());
+        }
         if (policies != null) {
             documents.from(policies.violations(), new PolicyViolationDocuments());
         }
@@ -136,13 +142,14 @@ public final class SubstrateJob {
     /**
      * What every stage of the job produced, for a caller that adds more.
      *
+     * @param scheduling null when {@code scheduling.enabled} is false
      * @param policies null when {@code policies.enabled} is false
      */
     public record Pipeline(
             IngestStage.Output ingest,
             TelemetryWindowsStage.Output windows,
             FleetHealthStage.Output fleet,
-            SchedulingStage.Output scheduling,
+            @Nullable SchedulingStage.Output scheduling,
             @Nullable PolicyStage.Output policies,
             VectorDocumentsStage.Output vectors) {}
 
@@ -151,7 +158,7 @@ public final class SubstrateJob {
             IngestStage.Settings ingest,
             TelemetryWindowsStage.Settings windows,
             FleetHealthStage.Settings fleet,
-            SchedulingStage.Settings scheduling,
+            @Nullable SchedulingStage.Settings scheduling,
             @Nullable PolicyStage.Settings policies,
             VectorDocumentsStage.Settings vectors) {
 
@@ -161,7 +168,9 @@ public final class SubstrateJob {
                     IngestStage.Settings.from(config, context),
                     TelemetryWindowsStage.Settings.from(config, context),
                     FleetHealthStage.Settings.from(config, context),
-                    SchedulingStage.Settings.from(config, context),
+                    config.get(SchedulingOptions.ENABLED)
+                            ? SchedulingStage.Settings.from(config, context)
+                            : null,
                     config.get(PolicyOptions.ENABLED)
                             ? PolicyStage.Settings.from(config, context)
                             : null,
@@ -174,7 +183,9 @@ public final class SubstrateJob {
             topics.addAll(ingest.topics());
             topics.addAll(windows.topics());
             topics.addAll(fleet.topics());
-            topics.addAll(scheduling.topics());
+            if (scheduling != null) {
+                topics.addAll(scheduling.topics());
+            }
             if (policies != null) {
                 topics.addAll(policies.topics());
             }

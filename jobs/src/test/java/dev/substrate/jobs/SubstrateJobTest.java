@@ -4,14 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.substrate.jobs.config.SubstrateOptions;
+import dev.substrate.jobs.policies.PolicyOptions;
+import dev.substrate.jobs.scheduling.SchedulingOptions;
+import dev.substrate.jobs.vectors.VectorOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SubstrateJobTest {
 
@@ -29,6 +39,42 @@ class SubstrateJobTest {
         config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, "file:///tmp/checkpoints");
         assertThatCode(() -> SubstrateJob.requireDurableCheckpoints(config))
                 .doesNotThrowAnyException();
+    }
+
+    @Test
+    void schedulingAndPoliciesCanBeSwitchedOffAndTheRestOfThePipelineStays(@TempDir Path dir)
+            throws Exception {
+        Path key = Files.writeString(dir.resolve("pii.key"), "k".repeat(40));
+        Configuration config = new Configuration();
+        config.set(SubstrateOptions.PII_KEY_FILE, key.toString());
+        config.set(VectorOptions.ENABLED, false);
+        config.set(SchedulingOptions.ENABLED, false);
+        config.set(PolicyOptions.ENABLED, false);
+        StreamExecutionEnvironment env = new StreamExecutionEnvironment(new Configuration());
+        SubstrateJob.Pipeline pipeline = SubstrateJob.build(env, config, null);
+        assertThat(pipeline.scheduling()).isNull();
+        assertThat(pipeline.policies()).isNull();
+        assertThat(uids(env)).noneMatch(uid -> uid.startsWith("scheduling-"));
+        assertThat(uids(env)).anyMatch(uid -> uid.startsWith("telemetry-"));
+
+        StreamExecutionEnvironment everything = new StreamExecutionEnvironment(new Configuration());
+        Configuration defaults = new Configuration();
+        defaults.set(SubstrateOptions.PII_KEY_FILE, key.toString());
+        defaults.set(VectorOptions.ENABLED, false);
+        assertThat(SubstrateJob.build(everything, defaults, null).scheduling()).isNotNull();
+        assertThat(uids(everything)).contains("scheduling-readings");
+    }
+
+    private static List<String> uids(StreamExecutionEnvironment env) {
+        List<String> uids = new ArrayList<>();
+        for (Transformation<?> t : env.getTransformations()) {
+            for (Transformation<?> each : t.getTransitivePredecessors()) {
+                if (each.getUid() != null) {
+                    uids.add(each.getUid());
+                }
+            }
+        }
+        return uids;
     }
 
     @Test

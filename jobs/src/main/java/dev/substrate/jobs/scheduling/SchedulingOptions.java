@@ -13,6 +13,15 @@ import org.apache.flink.configuration.ReadableConfig;
  */
 public final class SchedulingOptions {
 
+    public static final ConfigOption<Boolean> ENABLED =
+            key("scheduling.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Whether the job makes scheduling decisions at all. Off, workload"
+                                    + " requests still land in their raw table, and the quota"
+                                    + " abuse policy has no decisions to read.");
+
     public static final ConfigOption<String> QUOTA_FILE =
             key("scheduling.quota-file")
                     .stringType()

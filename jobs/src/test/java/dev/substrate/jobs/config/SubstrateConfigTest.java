@@ -115,5 +115,9 @@ class SubstrateConfigTest {
         config.set(dev.substrate.jobs.policies.PolicyOptions.ENABLED, false);
         assertThat(dev.substrate.jobs.SubstrateJob.topics(config))
                 .doesNotContain("substrate.model-registry", "substrate.policy-violations");
+        config.set(dev.substrate.jobs.scheduling.SchedulingOptions.ENABLED, false);
+        assertThat(dev.substrate.jobs.SubstrateJob.topics(config))
+                .doesNotContain("substrate.scheduling-decisions")
+                .contains("substrate.workload-requests");
     }
 }
