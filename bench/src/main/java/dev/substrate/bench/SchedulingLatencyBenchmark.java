@@ -19,10 +19,12 @@ import dev.substrate.operators.scheduling.config.TenantQuota;
 import dev.substrate.schemas.EventType;
 import dev.substrate.schemas.registry.SchemaRegistryClient;
 import dev.substrate.schemas.registry.SchemaRegistryConfig;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -446,13 +448,23 @@ public final class SchedulingLatencyBenchmark {
             DecisionLedger.Summary summary = ledger.summary(from, to);
             return new PhaseResult(
                     phase,
-                    waitSettings(config),
+                    waitSettings(config) + "; load average " + loadAverage(),
                     ledger.appended(from, to) / measuredSeconds,
                     answered / measuredSeconds,
                     load.maxBehindMillis(),
                     summary,
                     ledger.decidedBetween(startMillis, endMillis),
                     withScheduler ? ledger.actions() : null);
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages (others build on this machine too), or "unknown". */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
@@ -539,7 +551,7 @@ public final class SchedulingLatencyBenchmark {
                     "RATIO  defaults / low (what the event-time settings cost): "
                             + ratio(defaults, low));
         }
-        for (PhaseResult r : List.of(defaults, low)) {
+        for (PhaseResult r : Arrays.asList(defaults, low)) {
             if (r == null) {
                 continue;
             }
