@@ -76,22 +76,28 @@ final class LiveSampleProducer implements AutoCloseable {
             timestampPos.put(type, type.schema().getField(type.timestampField()).pos());
         }
         this.fleet = fleetFor(eventsPerSecond, seed);
-        this.kafka =
-                new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                bootstrap,
-                                ProducerConfig.ACKS_CONFIG,
-                                "all",
-                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-                                true,
-                                // Sent as soon as stamped: no batching delay counted as latency.
-                                ProducerConfig.LINGER_MS_CONFIG,
-                                0,
-                                ProducerConfig.CLIENT_ID_CONFIG,
-                                "substrate-bench-live"),
-                        new ByteArraySerializer(),
-                        new ByteArraySerializer());
+        this.kafka = unbatched(bootstrap, "substrate-bench-live");
+    }
+
+    /**
+     * A producer that sends each record as soon as it is handed over (no linger: no batching delay
+     * counted as latency), idempotent, acknowledged by all replicas.
+     */
+    static KafkaProducer<byte[], byte[]> unbatched(String bootstrap, String clientId) {
+        return new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true,
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        0,
+                        ProducerConfig.CLIENT_ID_CONFIG,
+                        clientId),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
     }
 
     /**

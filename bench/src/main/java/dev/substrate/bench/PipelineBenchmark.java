@@ -485,11 +485,11 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static Admin admin(String bootstrap) {
+    static Admin admin(String bootstrap) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
     }
 
-    private static Map<TopicPartition, Long> latestOffsets(Admin admin, List<String> topics)
+    static Map<TopicPartition, Long> latestOffsets(Admin admin, List<String> topics)
             throws Exception {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         for (TopicDescription topic :
@@ -512,7 +512,7 @@ public final class PipelineBenchmark {
      * The settings the benchmark's own jobs share with {@code SubstrateJob}: no Kryo fallback,
      * object reuse; and no restarts, so that a failure ends the run.
      */
-    private static Configuration withoutKryoOrRestarts(Configuration config) {
+    static Configuration withoutKryoOrRestarts(Configuration config) {
         config.set(PipelineOptions.GENERIC_TYPES, false);
         config.set(PipelineOptions.OBJECT_REUSE, true);
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -802,7 +802,7 @@ public final class PipelineBenchmark {
     }
 
     /** One TaskManager with a slot per subtask; no restarts; the web UI on a free local port. */
-    private static MiniClusterConfiguration miniCluster(Configuration jobConfig, int parallelism) {
+    static MiniClusterConfiguration miniCluster(Configuration jobConfig, int parallelism) {
         Configuration clusterConfig = new Configuration(jobConfig);
         // A failure must end the run, not hide behind restarts in the measured time.
         clusterConfig.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -979,7 +979,7 @@ public final class PipelineBenchmark {
     }
 
     /** Waits until every subtask of the job runs, so no live sample waits for a deployment. */
-    private static void awaitAllTasksRunning(
+    static void awaitAllTasksRunning(
             MiniCluster cluster, JobID jobId, CompletableFuture<JobResult> result, Duration atMost)
             throws Exception {
         long deadline = System.nanoTime() + atMost.toNanos();
@@ -998,8 +998,7 @@ public final class PipelineBenchmark {
         throw new IllegalStateException("the latency run's job did not start within " + atMost);
     }
 
-    private static void failIfEnded(CompletableFuture<JobResult> result, String what)
-            throws Exception {
+    static void failIfEnded(CompletableFuture<JobResult> result, String what) throws Exception {
         if (result.isDone()) {
             JobResult ended = result.get();
             throw new IllegalStateException(

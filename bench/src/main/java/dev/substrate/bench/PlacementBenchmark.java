@@ -1,6 +1,5 @@
 package dev.substrate.bench;
 
-import dev.substrate.events.GpuSample;
 import dev.substrate.events.NodeStatus;
 import dev.substrate.events.RequestLifecycle;
 import dev.substrate.events.SchedulingDecision;
@@ -47,7 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class PlacementBenchmark {
 
-    private static final String H100 = "H100-80GB";
+    private static final String H100 = BenchFleet.H100;
     private static final Instant T0 = Instant.parse("2026-11-26T00:00:00Z");
 
     @Param({"1000"})
@@ -83,15 +82,21 @@ public class PlacementBenchmark {
         SchedulerConfig config = SchedulerConfig.of(policy, Map.of(), tenants, null);
         scheduler = new FleetScheduler(config, new SchedulerState(config), d -> last = d, () -> 0L);
         now = T0.toEpochMilli();
+        BenchFleet fleet = new BenchFleet(nodes);
         for (int n = 0; n < nodes; n++) {
-            String region = "region-" + (n % 4);
-            String cluster = "c" + (n % 40);
-            String node = cluster + "-n" + n;
-            for (int g = 0; g < 8; g++) {
-                scheduler.signal(FleetSignal.of(reading(region, cluster, node, g, n)), now);
+            for (int g = 0; g < BenchFleet.GPUS_PER_NODE; g++) {
+                scheduler.signal(
+                        FleetSignal.of(fleet.reading(n, g, Instant.ofEpochMilli(now))), now);
             }
             scheduler.signal(
-                    FleetSignal.health(now, region, cluster, node, NodeStatus.UP, null), now);
+                    FleetSignal.health(
+                            now,
+                            fleet.region(n),
+                            fleet.cluster(n),
+                            fleet.node(n),
+                            NodeStatus.UP,
+                            null),
+                    now);
         }
         // Half the GPUs held, unevenly: 1 to 7 GPUs per node.
         for (int n = 0; n < nodes; n++) {
@@ -134,31 +139,6 @@ public class PlacementBenchmark {
                 .setPriority(5)
                 .setPreferredRegion("region-" + (sequence % 4))
                 .setDeadline(null)
-                .build();
-    }
-
-    private GpuSample reading(String region, String cluster, String node, int gpu, int n) {
-        return GpuSample.newBuilder()
-                .setEventId(node + "/" + gpu)
-                .setTimestamp(Instant.ofEpochMilli(now))
-                .setRegion(region)
-                .setCluster(cluster)
-                .setNode(node)
-                .setGpuUuid("GPU-" + node + "-" + gpu)
-                .setGpuIndex(gpu)
-                .setModel(H100)
-                .setUtilizationPct((n * 31 + gpu * 7) % 100)
-                .setMemoryUtilizationPct(0.0)
-                .setMemoryUsedMib(200L)
-                .setMemoryTotalMib(81_559L)
-                .setTemperatureC(35.0)
-                .setPowerDrawW(80.0 + (n % 50) * 10)
-                .setSmClockMhz(345)
-                .setMemoryClockMhz(2_619)
-                .setClockEventReasons(0x0L)
-                .setEccCorrected(0L)
-                .setEccUncorrected(0L)
-                .setPowerLimitW(700.0)
                 .build();
     }
 }

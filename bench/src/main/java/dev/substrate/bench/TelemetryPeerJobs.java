@@ -1,30 +1,18 @@
 package dev.substrate.bench;
 
-import dev.substrate.events.DeadLetter;
 import dev.substrate.events.GpuSample;
-import dev.substrate.jobs.config.EventTimeOptions;
-import dev.substrate.jobs.config.SubstrateOptions;
 import dev.substrate.jobs.telemetry.TelemetryWindowsOptions;
-import dev.substrate.operators.lateness.EventTimeWatermarks;
 import dev.substrate.operators.telemetry.windows.GpuWindowAccumulator;
 import dev.substrate.operators.telemetry.windows.TelemetryWindows;
 import dev.substrate.operators.telemetry.windows.TelemetryWindowsConfig;
 import dev.substrate.schemas.EventType;
-import dev.substrate.schemas.registry.SchemaRegistryConfig;
-import dev.substrate.schemas.wire.Sourced;
-import dev.substrate.schemas.wire.SourcedTypeInfo;
-import dev.substrate.sources.kafka.DeadLetterSplitter;
-import dev.substrate.sources.kafka.EventKafkaSource;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
-import org.apache.flink.types.Either;
 import org.apache.flink.types.Row;
 
 /**
@@ -82,40 +70,20 @@ final class TelemetryPeerJobs {
 
     /**
      * The decoded GPU samples of the pre-loaded topic, bounded at its end, with the ingest's
-     * per-partition watermarks (bounded out-of-orderness, idleness, future-skew guard, from the
-     * {@link SubstrateOptions} defaults) generated in the source, as {@code IngestStage} does.
+     * per-partition watermarks at their defaults, generated in the source as {@code IngestStage}
+     * does.
      */
     private static DataStream<GpuSample> samples(
             StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
-        Configuration defaults = new Configuration();
-        WatermarkStrategy<Either<DeadLetter, Sourced<GpuSample>>> watermarks =
-                EventTimeWatermarks.strategy(
-                        TelemetryPeerJobs::eventTime,
-                        defaults.get(EventTimeOptions.OUT_OF_ORDERNESS),
-                        defaults.get(EventTimeOptions.IDLENESS),
-                        defaults.get(EventTimeOptions.MAX_FUTURE_SKEW));
-        return env.fromSource(
-                        EventKafkaSource.build(
-                                EventType.GPU_SAMPLE,
-                                GpuSample.class,
-                                bootstrap,
-                                SchemaRegistryConfig.of(registryUrl),
-                                groupId,
-                                OffsetsInitializer.earliest(),
-                                OffsetsInitializer.latest()),
-                        watermarks,
-                        "kafka: " + EventType.GPU_SAMPLE.topic())
-                .process(new DeadLetterSplitter<Sourced<GpuSample>>())
-                .returns(new SourcedTypeInfo<>(new AvroTypeInfo<>(GpuSample.class)))
-                .name("decode " + EventType.GPU_SAMPLE.topic())
-                .map(Sourced::record)
-                .returns(new AvroTypeInfo<>(GpuSample.class))
-                .name("records " + EventType.GPU_SAMPLE.topic());
-    }
-
-    private static long eventTime(Either<DeadLetter, Sourced<GpuSample>> record) {
-        return record.isRight()
-                ? record.right().record().getTimestamp().toEpochMilli()
-                : EventTimeWatermarks.NO_EVENT_TIME;
+        return IngestSources.decoded(
+                env,
+                EventType.GPU_SAMPLE,
+                GpuSample.class,
+                bootstrap,
+                registryUrl,
+                groupId,
+                new Configuration(),
+                OffsetsInitializer.earliest(),
+                OffsetsInitializer.latest());
     }
 }

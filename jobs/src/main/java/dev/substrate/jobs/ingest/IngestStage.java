@@ -178,17 +178,7 @@ public final class IngestStage {
         // rules refuse is dead-lettered as replayably as one the decoder refuses, and the lake
         // writer learns each writer schema the first time it sees one.
         TypeInformation<Sourced<T>> sourcedType = new SourcedTypeInfo<>(typeInfo);
-        int timestampPos = type.schema().getField(type.timestampField()).pos();
-        WatermarkStrategy<Either<DeadLetter, Sourced<T>>> watermarks =
-                EventTimeWatermarks.strategy(
-                        record ->
-                                record.isRight()
-                                        ? ((Instant) record.right().record().get(timestampPos))
-                                                .toEpochMilli()
-                                        : EventTimeWatermarks.NO_EVENT_TIME,
-                        governance.outOfOrderness(),
-                        governance.idleTimeout(),
-                        governance.maxFutureSkew());
+        WatermarkStrategy<Either<DeadLetter, Sourced<T>>> watermarks = watermarks(type, governance);
 
         // The uids below are those of the job before records carried their provenance: no
         // operator's state changed with it (the records are in flight only), so a savepoint of
@@ -279,6 +269,26 @@ public final class IngestStage {
                 deadLetters,
                 onTime.getSideOutput(LateEventSplitter.LATE_EVENTS),
                 unique.getSideOutput(EventDeduplicator.DUPLICATES));
+    }
+
+    /**
+     * The job's event-time clock for {@code type}'s topic, generated per Kafka partition in the
+     * source: the record's timestamp field, with {@code governance}'s out-of-orderness, idleness
+     * and future-skew guard; dead letters have no event time.
+     */
+    public static <T extends SpecificRecordBase>
+            WatermarkStrategy<Either<DeadLetter, Sourced<T>>> watermarks(
+                    EventType type, GovernanceSettings governance) {
+        int timestampPos = type.schema().getField(type.timestampField()).pos();
+        return EventTimeWatermarks.strategy(
+                record ->
+                        record.isRight()
+                                ? ((Instant) record.right().record().get(timestampPos))
+                                        .toEpochMilli()
+                                : EventTimeWatermarks.NO_EVENT_TIME,
+                governance.outOfOrderness(),
+                governance.idleTimeout(),
+                governance.maxFutureSkew());
     }
 
     private static <T> DataStream<T> union(List<DataStream<T>> streams) {

@@ -90,21 +90,7 @@ public final class SchedulingStage {
             DataStream<NodeHealth> health,
             DataStream<ClusterCapacity> capacity,
             DataStream<GpuSample> samples) {
-        TypeInformation<FleetSignal> signalType = TypeInformation.of(FleetSignal.class);
-        DataStream<FleetSignal> signals =
-                samples.map(FleetSignal::of)
-                        .returns(signalType)
-                        .uid("scheduling-readings")
-                        .name("scheduling: GPU readings")
-                        .union(
-                                health.map(FleetSignal::of)
-                                        .returns(signalType)
-                                        .uid("scheduling-health")
-                                        .name("scheduling: node health"),
-                                capacity.map(FleetSignal::of)
-                                        .returns(signalType)
-                                        .uid("scheduling-capacity")
-                                        .name("scheduling: cluster capacity"));
+        DataStream<FleetSignal> signals = signals(samples, health, capacity);
         DataStream<SchedulingDecision> decisions =
                 // Two lambdas, not one method reference twice: a deserialized method reference
                 // can come back with the other call site's cast (FleetSignal to WorkloadRequest).
@@ -127,6 +113,31 @@ public final class SchedulingStage {
             settings.decisionsOutput().writeFrom(decisions, "kafka-" + DECISIONS_TABLE);
         }
         return new Output(decisions);
+    }
+
+    /**
+     * The fleet as the scheduler reads it on its second input: GPU readings, node-health changes
+     * and capacity reports, each reduced to a {@link FleetSignal}, as one stream (whose watermark
+     * is the least of the three).
+     */
+    public static DataStream<FleetSignal> signals(
+            DataStream<GpuSample> samples,
+            DataStream<NodeHealth> health,
+            DataStream<ClusterCapacity> capacity) {
+        TypeInformation<FleetSignal> signalType = TypeInformation.of(FleetSignal.class);
+        return samples.map(FleetSignal::of)
+                .returns(signalType)
+                .uid("scheduling-readings")
+                .name("scheduling: GPU readings")
+                .union(
+                        health.map(FleetSignal::of)
+                                .returns(signalType)
+                                .uid("scheduling-health")
+                                .name("scheduling: node health"),
+                        capacity.map(FleetSignal::of)
+                                .returns(signalType)
+                                .uid("scheduling-capacity")
+                                .name("scheduling: cluster capacity"));
     }
 
     /**
