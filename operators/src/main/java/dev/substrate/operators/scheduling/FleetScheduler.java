@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -207,11 +206,14 @@ public final class FleetScheduler {
      */
     public void runDue(long t, long arrivedAt) {
         triggerArrivedAt = arrivedAt;
-        NavigableMap<Long, TreeSet<String>> dueNow = state.takeDue(t);
-        for (Map.Entry<Long, TreeSet<String>> entry : dueNow.entrySet()) {
-            long d = entry.getKey();
+        // One instant at a time, looking again after each: an instant's work may set something
+        // due by t (a token wait that fails again, a reservation made), and it must run at its
+        // own instant in this call. Taking every instant up front left such a due for whichever
+        // later entry came next, and entries no book names any more (an expiry of work since
+        // preempted) are not persisted, so a restored scheduler decided it at another time.
+        for (Long d = state.nextDue(); d != null && d <= t; d = state.nextDue()) {
             at(d);
-            for (String id : entry.getValue()) {
+            for (String id : state.takeDue(d).get(d)) {
                 RequestBook r = state.request(id);
                 if (r != null) {
                     dueFor(r, d);
@@ -678,6 +680,8 @@ public final class FleetScheduler {
                 && mayPreempt
                 && policy.preemption() == PreemptionPolicy.LOWER_PRIORITY) {
             triedPreemption = true;
+            // The priority asked for, not the aged one: age orders the queue but gives no right
+            // to evict running work.
             int priority = Integer.MAX_VALUE;
             for (RequestBook m : members) {
                 priority = Math.min(priority, m.priority);
@@ -1008,6 +1012,10 @@ public final class FleetScheduler {
      * Retries queued requests whose capacity or tokens may have freed, in queue order: effective
      * priority (priority plus one per aging step waited), then the tenant's decayed usage (less
      * first), then arrival. At most {@code retry_limit} units per pass.
+     *
+     * <p>Fair share orders the rivals for room. A unit its tenant's quota or token bucket does not
+     * admit takes nothing and is passed over, so one behind it may be placed, even by evicting
+     * work; if that eviction frees the first one's quota, the room is already taken.
      */
     public void retryQueued() {
         int tries = 0;
