@@ -86,7 +86,7 @@ public final class EventTimeOrderBenchmark {
     }
 
     /** The 1-minute GPU windows as they were before the sort: keyBy GPU, pre-aggregate, merge. */
-    private static DataStream<GpuWindowAccumulator> withoutSort(
+    static DataStream<GpuWindowAccumulator> withoutSort(
             DataStream<GpuSample> samples, TelemetryWindowsConfig config) {
         TypeInformation<GpuWindowAccumulator> type = TelemetryWindows.gpuWindowType();
         long maxGap = config.maxGap().toMillis();

@@ -97,15 +97,21 @@ import org.apache.kafka.common.TopicPartitionInfo;
  * docs/BENCHMARKS.md}.
  *
  * <p>Arguments: {@code --events 1000000 --parallelism 2 --rounds 1 --checkpoint-interval-ms 5000
- * --jfr full.jfr --latency-rate <events/s> --latency-seconds 60 --skip-sql --skip-latency}.
- * Producing is not timed. Throughput is every record on the topics read (good and broken) over the
- * job's net runtime (deployment to last record, as Flink reports it).
+ * --jfr full.jfr --latency-rate <events/s> --latency-seconds 60 --skip-sql --skip-latency
+ * --telemetry-unsorted}. Producing is not timed. Throughput is every record on the topics read
+ * (good and broken) over the job's net runtime (deployment to last record, as Flink reports it).
  */
 public final class PipelineBenchmark {
 
     /** The jobs of a round, in the order they run. */
     static final List<String> RUNS =
-            List.of("limit", "full", "lake-floor", "telemetry-ours", "telemetry-sql");
+            List.of(
+                    "limit",
+                    "full",
+                    "lake-floor",
+                    "telemetry-ours",
+                    "telemetry-sql",
+                    "telemetry-unsorted");
 
     /** The consumer group of the latency run, whose offsets are set to the topics' end first. */
     static final String LATENCY_GROUP = "bench-latency";
@@ -152,6 +158,7 @@ public final class PipelineBenchmark {
             boolean skipSql,
             boolean skipLatency,
             boolean skipFloor,
+            boolean telemetryUnsorted,
             String stateBackend) {
 
         static Options parse(String[] args) {
@@ -167,12 +174,14 @@ public final class PipelineBenchmark {
             boolean skipSql = false;
             boolean skipLatency = false;
             boolean skipFloor = false;
+            boolean telemetryUnsorted = false;
             String stateBackend = "hashmap";
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--skip-sql" -> skipSql = true;
                     case "--skip-latency" -> skipLatency = true;
                     case "--skip-floor" -> skipFloor = true;
+                    case "--telemetry-unsorted" -> telemetryUnsorted = true;
                     default -> {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(
@@ -215,6 +224,7 @@ public final class PipelineBenchmark {
                     skipSql,
                     skipLatency,
                     skipFloor,
+                    telemetryUnsorted,
                     stateBackend);
         }
     }
@@ -283,6 +293,7 @@ public final class PipelineBenchmark {
             List<RunResult> floors = new ArrayList<>();
             List<RunResult> ours = new ArrayList<>();
             List<RunResult> sqls = new ArrayList<>();
+            List<RunResult> unsorted = new ArrayList<>();
             for (int round = 1; round <= options.rounds(); round++) {
                 // The profiles cover one run (--profile-run, default full) of the last round.
                 Profiler profiler = new Profiler(options, round == options.rounds());
@@ -324,7 +335,12 @@ public final class PipelineBenchmark {
                                                     dataDir.resolve("floor-" + r))));
                 }
                 if (!options.skipSql()) {
-                    for (String peer : List.of("telemetry-ours", "telemetry-sql")) {
+                    List<String> peers =
+                            options.telemetryUnsorted()
+                                    ? List.of(
+                                            "telemetry-ours", "telemetry-unsorted", "telemetry-sql")
+                                    : List.of("telemetry-ours", "telemetry-sql");
+                    for (String peer : peers) {
                         RunResult result =
                                 profiler.run(
                                         peer,
@@ -336,7 +352,11 @@ public final class PipelineBenchmark {
                                                         parallelism,
                                                         gpuRecords,
                                                         r));
-                        (peer.equals("telemetry-ours") ? ours : sqls).add(result);
+                        switch (peer) {
+                            case "telemetry-ours" -> ours.add(result);
+                            case "telemetry-unsorted" -> unsorted.add(result);
+                            default -> sqls.add(result);
+                        }
                     }
                 }
             }
@@ -363,6 +383,21 @@ public final class PipelineBenchmark {
             }
             if (!options.skipSql()) {
                 printTelemetryComparison(ours, sqls);
+                if (!unsorted.isEmpty()) {
+                    RunResult sorted = best(ours);
+                    RunResult without = best(unsorted);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "BEST  telemetry-ours %,.0f events/s   telemetry-unsorted %,.0f"
+                                    + " events/s   ours/unsorted %.2f (the per-GPU event-time"
+                                    + " sort's price; unsorted windows agree: %s)%n",
+                            sorted.eventsPerSecond(),
+                            without.eventsPerSecond(),
+                            sorted.eventsPerSecond() / without.eventsPerSecond(),
+                            without.accumulator("rows") == sorted.accumulator("rows")
+                                    && without.accumulator("countSum")
+                                            == sorted.accumulator("countSum"));
+                }
             }
             if (options.skipLatency()) {
                 System.out.println("latency phase skipped (--skip-latency)");
@@ -736,6 +771,8 @@ public final class PipelineBenchmark {
         String groupId = "bench-" + name + "-" + round;
         if (name.equals("telemetry-ours")) {
             TelemetryPeerJobs.addOurs(env, bootstrap, registryUrl, groupId);
+        } else if (name.equals("telemetry-unsorted")) {
+            TelemetryPeerJobs.addOursWithoutSort(env, bootstrap, registryUrl, groupId);
         } else {
             TelemetryPeerJobs.addSql(env, bootstrap, registryUrl, groupId);
         }

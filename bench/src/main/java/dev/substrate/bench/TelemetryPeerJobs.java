@@ -46,9 +46,27 @@ final class TelemetryPeerJobs {
     static void addOurs(
             StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
         TelemetryWindowsConfig windows = TelemetryWindowsOptions.windows(new Configuration());
-        TelemetryWindows.gpuWindows(samples(env, bootstrap, registryUrl, groupId), windows)
-                .windows()
-                .map(
+        checksummed(
+                TelemetryWindows.gpuWindows(samples(env, bootstrap, registryUrl, groupId), windows)
+                        .windows());
+    }
+
+    /**
+     * Our aggregation as it was before the per-GPU event-time sort ({@link
+     * EventTimeOrderBenchmark#withoutSort}): what the sort costs, measured beside it. Its energy
+     * integrals are not exact when a GPU's readings arrive out of order; its window counts are.
+     */
+    static void addOursWithoutSort(
+            StreamExecutionEnvironment env, String bootstrap, String registryUrl, String groupId) {
+        TelemetryWindowsConfig windows = TelemetryWindowsOptions.windows(new Configuration());
+        checksummed(
+                EventTimeOrderBenchmark.withoutSort(
+                        samples(env, bootstrap, registryUrl, groupId), windows));
+    }
+
+    /** Ends our windows in the checksum the SQL peer's rows end in too, and discards them. */
+    private static void checksummed(DataStream<GpuWindowAccumulator> windows) {
+        windows.map(
                         new TelemetryAggregationBenchmark.Checksum<GpuWindowAccumulator>(
                                 acc -> acc.sampleCount, acc -> acc.power.sum),
                         Types.BOOLEAN)
